@@ -1,0 +1,63 @@
+"""Retry policy of the Coralogix client, built on tenacity.
+
+Only transient failures are retried: connection errors, timeouts, 429 and 5xx. The wait is
+exponential with full jitter, and a `Retry-After` from Coralogix wins when it is longer. Attempts
+and total time are both capped, so a struggling Coralogix costs a user at most about 30 seconds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
+
+from bot.api.errors import ApiConnectionError, ApiError, ApiStatusError, RateLimitError, ServerError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard to try. `RetryPolicy.off()` is for unit tests that want exactly one call."""
+
+    max_attempts: int = 4
+    max_total_seconds: float = 30.0
+    initial_backoff: float = 0.5
+    max_backoff: float = 8.0
+    max_retry_after: float = 20.0
+
+    @classmethod
+    def off(cls) -> RetryPolicy:
+        """One attempt, no waiting."""
+        return cls(max_attempts=1)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether trying again may help: network trouble, throttling, or a Coralogix 5xx."""
+    return isinstance(error, ApiConnectionError | RateLimitError | ServerError)
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        ceiling = min(policy.max_backoff, policy.initial_backoff * 2 ** (state.attempt_number - 1))
+        delay = random.uniform(0, ceiling)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, ApiStatusError) and error.retry_after is not None:
+            delay = max(delay, min(error.retry_after, policy.max_retry_after))
+        return delay
+
+    return wait
+
+
+def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
+    """A tenacity controller for one call; re-raises the last typed error when it gives up."""
+    return AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_total_seconds),
+        wait=_wait(policy),
+        sleep=sleep,
+        reraise=True,
+    )
+
+
+__all__ = ["ApiError", "RetryPolicy", "is_transient", "retrying"]

@@ -1,0 +1,55 @@
+"""Where each incidents operation lives in each Coralogix path family.
+
+The legacy family (`lts`, the default) is the one of the product spec and `incidents-lts.yaml`;
+the versioned family (`5`, or the frozen `4` with identical incident paths) is `incidents-v5.yaml`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.settings import ApiVersion
+
+Method = Literal["GET", "POST"]
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Base path and one (method, path) per operation."""
+
+    base: str
+    resolve: str
+    acknowledge: str
+    close: str
+    get: str  # format with id=
+    batch_get: tuple[Method, str]  # ids always in the query string, as `ids=a&ids=b`
+    list: str
+
+
+LEGACY = Routes(
+    base="/mgmt/openapi",
+    resolve="/v1/incidents:resolve",
+    acknowledge="/v1/incidents:acknowledge",
+    close="/v1/incidents:close",
+    get="/v1/incidents/{id}",
+    batch_get=("POST", "/v1/incidents:batchGet"),
+    list="/v1/incidents",
+)
+
+
+def _versioned(version: str) -> Routes:
+    return Routes(
+        base=f"/mgmt/openapi/{version}",
+        resolve="/incidents/incidents/v1/all/resolve",
+        acknowledge="/incidents/incidents/v1/all/acknowledge",
+        close="/incidents/incidents/v1/all/closed",
+        get="/incidents/incidents/v1/{id}",
+        batch_get=("GET", "/incidents/incidents/v1"),
+        list="/incidents/incidents/v1",
+    )
+
+
+def routes_for(version: ApiVersion) -> Routes:
+    """The routes of the configured path family."""
+    return LEGACY if version is ApiVersion.LTS else _versioned(version.value)

@@ -1,0 +1,33 @@
+"""Errors the bot itself raises, each with a message that is safe to show in Slack.
+
+    BotError                base; `user_message` is shown to the user, with an error id
+    ├── UserInputError      the user asked for something the bot cannot do
+    └── UpstreamError       Slack or Coralogix failed in a way the user should know about
+
+Coralogix client errors (`bot.api.errors.ApiError`) are shown the same way by the error handler.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+
+class BotError(Exception):
+    """Base class; `user_message` is what the user reads."""
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+class UserInputError(BotError):
+    """The request cannot be served as asked."""
+
+
+class UpstreamError(BotError):
+    """Slack or Coralogix failed."""
+
+
+def new_error_id() -> str:
+    """A short id shown to the user and written to the log, to find one failure in the logs."""
+    return "E" + secrets.token_hex(4).upper()

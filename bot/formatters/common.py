@@ -1,0 +1,95 @@
+"""Small pure helpers shared by the formatters: escaping, severity markers, date tokens, packing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.api.models import IncidentSeverity
+
+SECTION_TEXT_LIMIT = 3000
+MESSAGE_BLOCK_LIMIT = 50
+
+SEVERITY_MARKERS: dict[IncidentSeverity, str] = {
+    IncidentSeverity.CRITICAL: ":red_circle:",
+    IncidentSeverity.ERROR: ":large_orange_circle:",
+    IncidentSeverity.WARNING: ":large_yellow_circle:",
+    IncidentSeverity.INFO: ":large_blue_circle:",
+    IncidentSeverity.LOW: ":white_circle:",
+}
+SEVERITY_RANK: dict[IncidentSeverity, int] = {
+    IncidentSeverity.CRITICAL: 0,
+    IncidentSeverity.ERROR: 1,
+    IncidentSeverity.WARNING: 2,
+    IncidentSeverity.INFO: 3,
+    IncidentSeverity.LOW: 4,
+}
+
+
+def escape(text: str) -> str:
+    """Neutralise Slack mrkdwn control characters so outside text cannot ping, link or mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis; never splits an escape sequence."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def severity_marker(severity: IncidentSeverity | None) -> str:
+    """An emoji per severity; a plain circle for unknown or unset ones."""
+    return SEVERITY_MARKERS.get(severity, ":white_circle:") if severity else ":white_circle:"
+
+
+def severity_word(severity: IncidentSeverity | None) -> str:
+    """`Critical`, `Warning`…; `Unknown severity` for unset values."""
+    if severity is None or severity is IncidentSeverity.UNSPECIFIED:
+        return "Unknown severity"
+    return severity.value.removeprefix("INCIDENT_SEVERITY_").capitalize()
+
+
+def date_token(when: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
+    """A `<!date^…>` token that shows `when` in each reader's time zone, with a UTC fallback."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    fallback = aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(aware.timestamp())}^{fmt}|{fallback}>"
+
+
+def section(text: str, block_id: str | None = None) -> dict[str, Any]:
+    """A mrkdwn section block; the caller guarantees `text` is escaped and within limits."""
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def context(text: str, block_id: str | None = None) -> dict[str, Any]:
+    """A context block with one mrkdwn element."""
+    block: dict[str, Any] = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def pack_lines(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[str]:
+    """Join lines into as few texts as possible, each at most `limit` characters."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        line = truncate(line, limit)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            texts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        texts.append(current)
+    return texts

@@ -1,0 +1,139 @@
+"""The channel summary of a resolve: Block Kit blocks plus a fallback text, as a pure function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.api.models import Incident
+from bot.formatters.common import (
+    MESSAGE_BLOCK_LIMIT,
+    context,
+    date_token,
+    escape,
+    pack_lines,
+    section,
+    severity_marker,
+    truncate,
+)
+from bot.ids import BlockId
+from bot.services.incidents import IdResult, Outcome, ResolveReport
+
+# Up to this many incidents get a detailed line each; beyond it, one compact line each.
+DETAILED_LIMIT = 10
+NAME_LIMIT = 150
+# Ids sharing a reason are listed this many to a line (about 2 400 characters).
+IDS_PER_LINE = 60
+
+HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
+    Outcome.RESOLVED: (":white_check_mark: *Resolved*", BlockId.SUMMARY_RESOLVED),
+    Outcome.ALREADY_RESOLVED: (":ballot_box_with_check: *Already resolved*", BlockId.SUMMARY_ALREADY),
+    Outcome.NOT_FOUND: (":grey_question: *Not found*", BlockId.SUMMARY_NOT_FOUND),
+    Outcome.FAILED: (":x: *Failed*", BlockId.SUMMARY_FAILED),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What `chat.postMessage` needs: a notification/fallback text and the blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def incident_name(incident: Incident | None, incident_id: str) -> str:
+    """The incident's escaped name, or its id when it has none."""
+    name = incident.name if incident and incident.name else None
+    return escape(truncate(name, NAME_LIMIT)) if name else f"`{escape(incident_id)}`"
+
+
+def _labels(incident: Incident | None) -> str:
+    if incident is None:
+        return ""
+    parts = []
+    if incident.application:
+        parts.append(f"app: {escape(truncate(incident.application, 80))}")
+    if incident.subsystem:
+        parts.append(f"subsystem: {escape(truncate(incident.subsystem, 80))}")
+    return " · ".join(parts)
+
+
+def _line(result: IdResult, *, detailed: bool) -> str:
+    incident = result.incident
+    marker = severity_marker(incident.severity if incident else None)
+    name = incident_name(incident, result.id)
+    line = f"{marker} *{name}*" if incident and incident.name else f"{marker} {name}"
+    if incident and incident.name:
+        line += f" `{escape(result.id)}`"
+    if detailed:
+        labels = _labels(incident)
+        if labels:
+            line += f"\n      {labels}"
+    if result.reason and result.outcome in (Outcome.FAILED, Outcome.NOT_FOUND):
+        line += f"\n      _{escape(truncate(result.reason, 600))}_"
+    return line
+
+
+def _compact_lines(outcome: Outcome, results: list[IdResult]) -> list[str]:
+    """One short line per incident; ids that share a reason share one line."""
+    if outcome in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
+        return [_line(r, detailed=False) for r in results]
+    by_reason: dict[str, list[str]] = {}
+    for r in results:
+        by_reason.setdefault(r.reason or "no reason given", []).append(f"`{escape(r.id)}`")
+    lines = []
+    for reason, ids in by_reason.items():
+        for start in range(0, len(ids), IDS_PER_LINE):
+            lines.append(f"_{escape(truncate(reason, 600))}_: {', '.join(ids[start : start + IDS_PER_LINE])}")
+    return lines
+
+
+def _counts(report: ResolveReport) -> str:
+    total = len(report.results)
+    resolved = len(report.of(Outcome.RESOLVED))
+    extras = [
+        f"{len(report.of(o))} {word}"
+        for o, word in (
+            (Outcome.ALREADY_RESOLVED, "already resolved"),
+            (Outcome.NOT_FOUND, "not found"),
+            (Outcome.FAILED, "failed"),
+        )
+        if report.of(o)
+    ]
+    noun = "incident" if total == 1 else "incidents"
+    text = f"Resolved {resolved} of {total} {noun}"
+    return f"{text} ({', '.join(extras)})" if extras else text
+
+
+def summary_message(
+    report: ResolveReport, *, user_id: str, at: datetime, error_id: str | None = None, note: str | None = None
+) -> Message:
+    """Render `report` for the channel: counts, who asked, when, and one line per id."""
+    who = f"<@{escape(user_id)}>"
+    counts = _counts(report)
+    blocks: list[dict[str, Any]] = [section(f"*{counts}*", BlockId.SUMMARY_HEADER)]
+    footer = f"Requested by {who} · {date_token(at)}"
+    if note:
+        footer += f" · Note: {escape(truncate(note, 500))}"
+    if error_id and report.of(Outcome.FAILED):
+        footer += f" · error id `{escape(error_id)}`"
+    detailed = len(report.results) <= DETAILED_LIMIT
+    # Room for the header and footer blocks, and one "more than fits" line if we run out.
+    budget = MESSAGE_BLOCK_LIMIT - 3
+    overflow = False
+    for outcome, (heading, block_id) in HEADINGS.items():
+        results = report.of(outcome)
+        if not results:
+            continue
+        lines = [_line(r, detailed=True) for r in results] if detailed else _compact_lines(outcome, results)
+        for n, text in enumerate(pack_lines([heading, *lines])):
+            if budget == 0:
+                overflow = True
+                break
+            blocks.append(section(text, f"{block_id}_{n}" if n else block_id))
+            budget -= 1
+    if overflow:
+        blocks.append(context("…more than one message can show; the counts above include every id."))
+    blocks.append(context(footer, BlockId.SUMMARY_FOOTER))
+    return Message(text=f"{counts}, requested by {who}", blocks=blocks)

@@ -1,0 +1,72 @@
+"""Ephemeral texts for `/resolve-incident`: usage, the ack, and refusals. Pure functions."""
+
+from __future__ import annotations
+
+from bot.formatters.common import escape, truncate
+from bot.ids import Command
+from bot.parsing import MAX_IDS_PER_COMMAND, ParsedIds
+
+EXAMPLE_ID = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
+MAX_INVALID_SHOWN = 10
+
+
+def usage_text() -> str:
+    """How to use the command, in one screen."""
+    cmd = Command.RESOLVE_INCIDENT.value
+    return "\n".join(
+        [
+            f"*{cmd}* resolves Coralogix incidents and posts a summary in this channel.",
+            f"• `{cmd} <incident-id> [<incident-id> …]`: ids separated by spaces, commas or new lines "
+            f"(up to {MAX_IDS_PER_COMMAND:,}); pasted Coralogix links that contain an id work too.",
+            f"• Example: `{cmd} {EXAMPLE_ID}`",
+            f"• `{cmd} help`: this message.",
+            "Incident ids are the 36-character ids shown in Coralogix under Alerts → Incidents "
+            "(also in the incident's URL).",
+        ]
+    )
+
+
+def _code_safe(token: str) -> str:
+    """A user's token, escaped and cut, fit to sit inside a `code` span."""
+    return escape(truncate(token, 60)).replace("`", "'")
+
+
+def invalid_tokens_text(invalid: list[str]) -> str:
+    """Name the tokens that are not incident ids, escaped and cut short."""
+    shown = ", ".join(f"`{_code_safe(t)}`" for t in invalid[:MAX_INVALID_SHOWN])
+    more = f" and {len(invalid) - MAX_INVALID_SHOWN} more" if len(invalid) > MAX_INVALID_SHOWN else ""
+    noun = "is not an incident id" if len(invalid) == 1 else "are not incident ids"
+    return f"{shown}{more} {noun} (expected a 36-character id like `{EXAMPLE_ID}`)."
+
+
+def refusal_text(parsed: ParsedIds) -> str | None:
+    """Why the command will make no API call, or None when it may go ahead."""
+    if parsed.is_help:
+        return usage_text()
+    if parsed.too_many:
+        return (
+            f":warning: That is {len(parsed.ids):,} incident ids; one command resolves at most "
+            f"{MAX_IDS_PER_COMMAND:,}. Split them over several commands.\n\n{usage_text()}"
+        )
+    if not parsed.ids:
+        lead = f":warning: {invalid_tokens_text(parsed.invalid)}\n\n" if parsed.invalid else ""
+        return lead + usage_text()
+    return None
+
+
+def resolving_text(parsed: ParsedIds) -> str:
+    """The immediate ack: what the bot is about to do, and what it ignored."""
+    n = len(parsed.ids)
+    text = f":hourglass_flowing_sand: Resolving {n} incident{'s' if n != 1 else ''}…"
+    if parsed.invalid:
+        text += f"\nSkipped: {invalid_tokens_text(parsed.invalid)}"
+    return text
+
+
+def not_in_channel_text(bot_user_id: str | None) -> str:
+    """Tell the user how to let the bot post in this channel."""
+    who = f"<@{escape(bot_user_id)}>" if bot_user_id else "the bot"
+    return (
+        f":information_source: I am not a member of this channel, so the summary above was posted for you. "
+        f"To let me post here directly, invite me: /invite {who}"
+    )

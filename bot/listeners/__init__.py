@@ -1,0 +1,13 @@
+"""Bolt listeners, thin: parse, ack, call a service, format, reply. One `register` per kind."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.listeners import commands, errors
+
+
+def register(app: AsyncApp) -> None:
+    """Attach every listener and the error handler to `app`."""
+    errors.register(app)
+    commands.register(app)

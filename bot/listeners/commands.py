@@ -1,0 +1,73 @@
+"""`/resolve-incident`: parse, ack at once, resolve, post the summary into the channel."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import new_error_id
+from bot.formatters.summary import Message, summary_message
+from bot.formatters.usage import not_in_channel_text, refusal_text, resolving_text
+from bot.ids import Command
+from bot.parsing import parse_incident_ids
+from bot.services import Outcome, Services
+
+logger = logging.getLogger(__name__)
+
+# chat.postMessage errors after which the response_url (which works in any channel) is the way out.
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+
+
+async def resolve_incident(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    services: Services,
+) -> None:
+    """Resolve the ids in the command text and post a summary where the command was typed."""
+    parsed = parse_incident_ids(command.get("text") or "")
+    refusal = refusal_text(parsed)
+    if refusal is not None:
+        await ack(text=refusal)
+        return
+    await ack(text=resolving_text(parsed))
+    report = await services.incidents.resolve(parsed.ids)
+    error_id = None
+    if failed := report.of(Outcome.FAILED):
+        error_id = new_error_id()
+        logger.warning(
+            "resolve failed for %d of %d ids error_id=%s first_reason=%s",
+            len(failed),
+            len(report.results),
+            error_id,
+            failed[0].reason,
+        )
+    message = summary_message(report, user_id=command["user_id"], at=datetime.now(UTC), error_id=error_id)
+    await post_in_channel(client, respond, command["channel_id"], message, bot_user_id=context.bot_user_id)
+
+
+async def post_in_channel(
+    client: AsyncWebClient, respond: AsyncRespond, channel: str, message: Message, *, bot_user_id: str | None
+) -> None:
+    """Post with chat.postMessage; where the bot may not post, go through response_url and say why."""
+    try:
+        await client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
+        return
+    except SlackApiError as e:
+        if e.response.get("error") not in CANNOT_POST:
+            raise
+        logger.info("cannot post in %s (%s); using response_url", channel, e.response.get("error"))
+    await respond(text=message.text, blocks=message.blocks, response_type="in_channel")
+    await respond(text=not_in_channel_text(bot_user_id), response_type="ephemeral")
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the command listeners."""
+    app.command(Command.RESOLVE_INCIDENT.value)(resolve_incident)

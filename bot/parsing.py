@@ -1,0 +1,68 @@
+"""Parsing what a user typed after `/resolve-incident` into incident ids.
+
+Incident ids are UUIDs (36 characters, per the Coralogix notes and the newest spec). Users paste
+them separated by spaces, commas or newlines, or paste Coralogix links that contain one; Slack may
+deliver a pasted link as `<https://…|label>`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+MAX_IDS_PER_COMMAND = 1000
+HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
+
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_EXACT_UUID = re.compile(rf"^{UUID.pattern}$")
+_SLACK_LINK = re.compile(r"<([^<>|\s]+)(?:\|[^<>]*)?>")
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedIds:
+    """Valid ids in first-seen order, and the tokens that were not ids."""
+
+    ids: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    is_help: bool = False
+
+    @property
+    def too_many(self) -> bool:
+        """More ids than one command may resolve."""
+        return len(self.ids) > MAX_IDS_PER_COMMAND
+
+
+def is_incident_id(value: str) -> bool:
+    """Whether `value` is exactly one incident id."""
+    return bool(_EXACT_UUID.match(value))
+
+
+def parse_incident_ids(text: str) -> ParsedIds:
+    """Split `text` into incident ids (lower-cased, de-duplicated, order kept) and invalid tokens."""
+    stripped = text.strip()
+    if stripped.lower() in HELP_WORDS:
+        return ParsedIds(is_help=True)
+    unwrapped = _SLACK_LINK.sub(lambda m: f" {m.group(1)} ", stripped)
+    ids: list[str] = []
+    seen: set[str] = set()
+    invalid: list[str] = []
+    for token in filter(None, _SEPARATORS.split(unwrapped)):
+        found = [token] if is_incident_id(token) else _ids_in_link(token)
+        if not found:
+            if token not in invalid:
+                invalid.append(token)
+            continue
+        for raw in found:
+            incident_id = raw.lower()
+            if incident_id not in seen:
+                seen.add(incident_id)
+                ids.append(incident_id)
+    return ParsedIds(ids=ids, invalid=invalid)
+
+
+def _ids_in_link(token: str) -> list[str]:
+    """The ids inside a pasted link; a link naming two different ids is taken at its word."""
+    if "://" not in token and "coralogix" not in token.lower():
+        return []
+    return list(dict.fromkeys(m.group(0) for m in UUID.finditer(token)))

@@ -1,0 +1,69 @@
+"""The HTTP server: Bolt's `/slack/events` plus `/healthz`, on one aiohttp application.
+
+Later routes (the Coralogix webhook) join the same application. In Socket Mode the server still
+runs, for `/healthz` and future routes, while Slack traffic arrives over the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot import __version__
+from bot.api import CoralogixClient
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def build_web_app(app: AsyncApp, *, serve_slack: bool = True) -> web.Application:
+    """The aiohttp application: Slack's endpoint (HTTP mode) and a health check."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "version": __version__})
+
+    web_app = web.Application(client_max_size=1024 * 1024)
+    if serve_slack:
+        web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    web_app.router.add_get(HEALTH_PATH, healthz)
+    return web_app
+
+
+async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient) -> None:
+    """Run until SIGINT/SIGTERM: the HTTP server, plus the Socket Mode connection when configured."""
+    runner = web.AppRunner(build_web_app(app, serve_slack=not settings.socket_mode), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host="0.0.0.0", port=settings.PORT)  # noqa: S104 - a server binds all interfaces
+    await site.start()
+    socket_handler = None
+    if settings.SLACK_APP_TOKEN is not None:
+        socket_handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+        logger.info("connected to Slack in Socket Mode; /healthz on port %d", settings.PORT)
+    else:
+        logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        logger.info("shutting down")
+        if socket_handler is not None:
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+        await api.aclose()

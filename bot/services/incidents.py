@@ -1,0 +1,149 @@
+"""Incident use cases, free of Slack: resolve many ids and say what happened to each one.
+
+Resolve is verified id by id (see the notes, §1): an id counts as resolved only when Coralogix
+shows it resolved, in the resolve answer or in a follow-up read. A 200 alone is never success.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.api import (
+    RESOLVE_CHUNK,
+    ApiError,
+    BadRequestError,
+    CoralogixClient,
+    Incident,
+    NotFoundError,
+    PermissionDeniedError,
+    gather_bounded,
+)
+
+logger = logging.getLogger(__name__)
+
+UNCONFIRMED = (
+    "Coralogix answered the resolve call but did not confirm this incident as resolved "
+    "(it is still {status}). If this repeats for every incident, the host may be ignoring the request "
+    "body: try CORALOGIX_API_VERSION=5."
+)
+
+
+class Outcome(StrEnum):
+    """What happened to one requested id."""
+
+    RESOLVED = "resolved"
+    ALREADY_RESOLVED = "already_resolved"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class IdResult:
+    """The outcome of one id, with the incident when Coralogix returned it."""
+
+    id: str
+    outcome: Outcome
+    incident: Incident | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveReport:
+    """One result per requested id, in the order they were requested."""
+
+    results: list[IdResult] = field(default_factory=list)
+
+    def of(self, outcome: Outcome) -> list[IdResult]:
+        """The results with `outcome`, in request order."""
+        return [r for r in self.results if r.outcome is outcome]
+
+
+class IncidentService:
+    """Incident operations over one Coralogix client."""
+
+    def __init__(self, api: CoralogixClient) -> None:
+        self.api = api
+
+    async def resolve(self, ids: Sequence[str]) -> ResolveReport:
+        """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done."""
+        results: dict[str, IdResult] = {}
+        to_resolve = await self._precheck(ids, results)
+        chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
+        for chunk_results in await gather_bounded([self._resolve_chunk(c) for c in chunks]):
+            results.update({r.id: r for r in chunk_results})
+        await self._confirm_unconfirmed(results)
+        return ResolveReport([results[i] for i in ids])
+
+    async def _precheck(self, ids: Sequence[str], results: dict[str, IdResult]) -> list[str]:
+        """Read the incidents first: unknown and already-resolved ids need no resolve call."""
+        try:
+            found = await self.api.batch_get_incidents(ids=ids)
+        except PermissionDeniedError:
+            logger.warning("batch-get refused (403: incidents:read missing?); resolving without a pre-check")
+            return list(ids)
+        missing = set(found.not_found_ids)
+        open_ids: list[str] = []
+        for incident_id in ids:
+            incident = found.incidents.get(incident_id)
+            if incident is None or incident_id in missing:
+                results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason="no such incident in Coralogix")
+            elif incident.is_resolved:
+                results[incident_id] = IdResult(incident_id, Outcome.ALREADY_RESOLVED, incident)
+            else:
+                open_ids.append(incident_id)
+        return open_ids
+
+    async def _resolve_chunk(self, ids: Sequence[str]) -> list[IdResult]:
+        """Resolve one chunk; when Coralogix rejects it for bad ids, bisect to resolve the good ones."""
+        try:
+            returned = {i.id: i for i in await self.api.resolve_incidents(ids=ids)}
+        except (BadRequestError, NotFoundError) as e:
+            if len(ids) > 1:
+                middle = len(ids) // 2
+                halves = await gather_bounded([self._resolve_chunk(ids[:middle]), self._resolve_chunk(ids[middle:])])
+                return halves[0] + halves[1]
+            if isinstance(e, NotFoundError):
+                return [IdResult(ids[0], Outcome.NOT_FOUND, reason="Coralogix does not know this incident")]
+            return [IdResult(ids[0], Outcome.FAILED, reason=e.message)]
+        except ApiError as e:
+            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
+        results: list[IdResult] = []
+        for incident_id in ids:
+            incident = returned.get(incident_id)
+            if incident is not None and incident.is_resolved:
+                results.append(IdResult(incident_id, Outcome.RESOLVED, incident))
+            else:
+                # Not confirmed yet: `_confirm_unconfirmed` reads it back before deciding.
+                results.append(IdResult(incident_id, Outcome.FAILED, incident, reason=None))
+        return results
+
+    async def _confirm_unconfirmed(self, results: dict[str, IdResult]) -> None:
+        """Read back ids the resolve answer left out or showed unresolved; only what we see counts."""
+        pending = [r.id for r in results.values() if r.outcome is Outcome.FAILED and r.reason is None]
+        if not pending:
+            return
+        try:
+            found = await self.api.batch_get_incidents(ids=pending)
+        except ApiError as e:
+            for incident_id in pending:
+                reason = f"Coralogix did not confirm the resolve, and reading it back failed: {e.message}"
+                results[incident_id] = IdResult(incident_id, Outcome.FAILED, results[incident_id].incident, reason)
+            return
+        for incident_id in pending:
+            incident = found.incidents.get(incident_id) or results[incident_id].incident
+            if incident is not None and incident.is_resolved:
+                results[incident_id] = IdResult(incident_id, Outcome.RESOLVED, incident)
+            else:
+                status = _status_word(incident)
+                results[incident_id] = IdResult(
+                    incident_id, Outcome.FAILED, incident, UNCONFIRMED.format(status=status)
+                )
+
+
+def _status_word(incident: Incident | None) -> str:
+    if incident is None or incident.status is None:
+        return "not resolved"
+    return incident.status.value.removeprefix("INCIDENT_STATUS_").lower()

@@ -1,0 +1,168 @@
+"""Typed configuration, read once at start: real environment beats `.env` beats defaults.
+
+The variable names are a public contract (README, `.env.example`); keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class Region(StrEnum):
+    """Coralogix regions; the API host of each comes from the published spec's server list."""
+
+    EU1 = "EU1"
+    EU2 = "EU2"
+    US1 = "US1"
+    US2 = "US2"
+    US3 = "US3"
+    AP1 = "AP1"
+    AP2 = "AP2"
+    AP3 = "AP3"
+
+
+REGION_HOSTS: dict[Region, str] = {
+    Region.EU1: "https://api.coralogix.com",
+    Region.EU2: "https://api.eu2.coralogix.com",
+    Region.US1: "https://api.coralogix.us",
+    Region.US2: "https://api.cx498.coralogix.com",
+    Region.US3: "https://api.us3.coralogix.com",
+    Region.AP1: "https://api.coralogix.in",
+    Region.AP2: "https://api.coralogixsg.com",
+    Region.AP3: "https://api.ap3.coralogix.com",
+}
+
+
+class ApiVersion(StrEnum):
+    """Which Coralogix path family to call: the legacy `lts` one, or the versioned v5/v4 one."""
+
+    LTS = "lts"
+    V5 = "5"
+    V4 = "4"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=True)
+
+    SLACK_BOT_TOKEN: SecretStr
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: str = "https://slack.com/api/"
+    CORALOGIX_API_KEY: SecretStr
+    CORALOGIX_REGION: Region = Region.EU1
+    CORALOGIX_API_URL: str | None = None
+    CORALOGIX_API_VERSION: ApiVersion = ApiVersion.LTS
+    PORT: int = Field(default=3000, ge=1, le=65535)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read only what `load_settings` merged, so tests never depend on the process environment."""
+        return (init_settings,)
+
+    @field_validator("CORALOGIX_REGION", "CORALOGIX_API_VERSION", "LOG_LEVEL", "LOG_FORMAT", mode="before")
+    @classmethod
+    def _normalise_case(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.strip().lower() if value.strip().lower() in {"lts", "text", "json"} else value.strip().upper()
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb- (OAuth & Permissions page)")
+        return value
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp- (Basic Information page)")
+        return value
+
+    @field_validator("SLACK_API_URL")
+    @classmethod
+    def _slack_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("CORALOGIX_API_URL")
+    @classmethod
+    def _coralogix_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+            raise ValueError("must be scheme://host[:port] with no path, e.g. https://api.eu2.coralogix.com")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _signing_secret_in_http_mode(self) -> Settings:
+        if self.SLACK_APP_TOKEN is None and self.SLACK_SIGNING_SECRET is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET is required in HTTP mode (Basic Information → App Credentials); "
+                "or set SLACK_APP_TOKEN to use Socket Mode"
+            )
+        return self
+
+    @property
+    def socket_mode(self) -> bool:
+        """Socket Mode when an app-level token is configured, HTTP otherwise."""
+        return self.SLACK_APP_TOKEN is not None
+
+    @property
+    def coralogix_host(self) -> str:
+        """The API host: the explicit override, else the region's host."""
+        return self.CORALOGIX_API_URL or REGION_HOSTS[self.CORALOGIX_REGION]
+
+
+FIELD_NAMES = frozenset(Settings.model_fields)
+
+
+def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> Settings:
+    """Build settings from `environ` over the `.env` file's values over defaults.
+
+    Empty strings count as unset, so `PORT=` in a `.env` falls back to the default.
+    Raises `pydantic.ValidationError`; `describe_errors` turns it into one message.
+    """
+    merged: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if k in FIELD_NAMES and v})
+    merged.update({k: v for k, v in environ.items() if k in FIELD_NAMES and v})
+    return Settings(**merged)  # type: ignore[arg-type]  # validated by pydantic
+
+
+def describe_errors(error: ValidationError, env_file: Path | None = None) -> str:
+    """One message naming every configuration problem and where to fix it, never a value."""
+    where = f"the environment or {env_file}" if env_file else "the environment"
+    lines = [f"Configuration is not valid; fix these in {where} (see .env.example and README.md):"]
+    for item in error.errors(include_input=False, include_url=False):
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required but not set"
+        lines.append(f"  - {name}: {message}")
+    return "\n".join(lines)
