@@ -15,7 +15,7 @@ HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _EXACT_UUID = re.compile(rf"^{UUID.pattern}$")
-_SLACK_LINK = re.compile(r"<([^<>|\s]+)(?:\|[^<>]*)?>")
+_SLACK_LINK = re.compile(r"<(https?://[^<>|\s]+)(?:\|[^<>]*)?>")
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 

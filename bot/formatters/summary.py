@@ -25,6 +25,8 @@ DETAILED_LIMIT = 10
 NAME_LIMIT = 150
 # Ids sharing a reason are listed this many to a line (about 2 400 characters).
 IDS_PER_LINE = 60
+# The escaped reason in front of such a line, so that reason and ids fit one 3 000-character section.
+LIST_REASON_LIMIT = 500
 
 HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
     Outcome.RESOLVED: (":white_check_mark: *Resolved*", BlockId.SUMMARY_RESOLVED),
@@ -85,7 +87,9 @@ def _compact_lines(outcome: Outcome, results: list[IdResult]) -> list[str]:
     lines = []
     for reason, ids in by_reason.items():
         for start in range(0, len(ids), IDS_PER_LINE):
-            lines.append(f"_{escape(truncate(reason, 600))}_: {', '.join(ids[start : start + IDS_PER_LINE])}")
+            # Escape before cutting: escaping can grow the text fivefold and push the ids out of the line.
+            shown = truncate(escape(reason), LIST_REASON_LIMIT)
+            lines.append(f"_{shown}_: {', '.join(ids[start : start + IDS_PER_LINE])}")
     return lines
 
 

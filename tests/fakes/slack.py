@@ -1,0 +1,102 @@
+"""A fake Slack Web API (and response_url endpoint) on loopback, recording every call.
+
+Answers like Slack: `{"ok": true, ...}`, `{"ok": false, "error": ...}`, Bearer token checked,
+`auth.test` with an `x-oauth-scopes` header.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT0001"
+VALID_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class SlackCall:
+    """One request the fake received."""
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlack:
+    """State and recordings of the fake Slack."""
+
+    calls: list[SlackCall] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
+    channels_without_bot: set[str] = field(default_factory=set)
+    scopes: str = "commands,chat:write"
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    base_url: str = ""
+
+    def called(self, method: str) -> list[SlackCall]:
+        """The calls of one Web API method, in order."""
+        return [c for c in self.calls if c.method == method]
+
+    @property
+    def api_url(self) -> str:
+        """Base URL to pass as SLACK_API_URL."""
+        return f"{self.base_url}/api/"
+
+    @property
+    def response_url(self) -> str:
+        """A response_url that lands in `responses`."""
+        return f"{self.base_url}/response-url/1"
+
+    def app(self) -> web.Application:
+        """The aiohttp application of the fake."""
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response-url/{n}", self._response_url)
+        return app
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw = await request.text()
+        if request.content_type == "application/json":
+            params: dict[str, Any] = json.loads(raw or "{}")
+        else:
+            params = dict(parse_qsl(raw))
+            if "blocks" in params and isinstance(params["blocks"], str):
+                params["blocks"] = json.loads(params["blocks"])
+        self.calls.append(SlackCall(method, params, dict(request.headers)))
+        if request.headers.get("Authorization") != f"Bearer {VALID_TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            body = {
+                "ok": True,
+                "user_id": BOT_USER_ID,
+                "user": "coralogix-incidents",
+                "team": "Test Team",
+                "team_id": "T111",
+                "bot_id": "B111",
+                "url": "https://test.slack.com/",
+            }
+            return web.json_response(body, headers={"x-oauth-scopes": self.scopes})
+        if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
+            channel = params.get("channel", "")
+            if channel in self.channels_without_bot:
+                return web.json_response({"ok": False, "error": "not_in_channel"})
+            ts = f"1700000000.{next(self._ts):06d}"
+            return web.json_response(
+                {
+                    "ok": True,
+                    "channel": channel,
+                    "ts": params.get("ts", ts),
+                    "message": {"text": params.get("text", ""), "ts": ts},
+                }
+            )
+        return web.json_response({"ok": True})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        self.responses.append(await request.json())
+        return web.Response(text="ok")

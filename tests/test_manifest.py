@@ -1,0 +1,78 @@
+"""manifest.yml against Slack's official schema, and against what the app really handles."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+from jsonschema import Draft7Validator
+
+from bot.ids import BOT_SCOPES, Command
+from bot.server import SLACK_EVENTS_PATH
+from tests.conftest import ROOT, SHARED
+from tests.e2e.harness import running_bot, sign
+
+SCHEMA = SHARED / "schemas" / "slack-manifest" / "manifest.schema.1.0.0.json"
+
+
+def load_manifest() -> dict[str, Any]:
+    """The parsed manifest.yml."""
+    manifest: dict[str, Any] = yaml.safe_load((ROOT / "manifest.yml").read_text())
+    return manifest
+
+
+def test_manifest_validates_against_slack_schema() -> None:
+    """manifest.yml has no error under Slack's draft-07 manifest schema."""
+    schema = json.loads(SCHEMA.read_text())
+    errors = [f"{list(e.path)}: {e.message}" for e in Draft7Validator(schema).iter_errors(load_manifest())]
+    assert errors == []
+
+
+def test_manifest_declares_exactly_the_scopes_the_bot_needs() -> None:
+    """The bot scopes are the ones in bot/ids.py, nothing more (doctor checks the same set)."""
+    assert set(load_manifest()["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
+
+
+def test_manifest_urls_point_at_the_slack_events_route() -> None:
+    """Every request URL ends in the route the server serves, and interactivity is on."""
+    manifest = load_manifest()
+    urls = [c["url"] for c in manifest["features"]["slash_commands"]]
+    urls.append(manifest["settings"]["interactivity"]["request_url"])
+    assert all(u.endswith(SLACK_EVENTS_PATH) for u in urls)
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_procfile_matches_manifest_mode() -> None:
+    """The Procfile runs a web process, as the manifest's HTTP mode (socket_mode_enabled false) needs."""
+    procfile = (ROOT / "Procfile").read_text()
+    assert re.search(r"^web: python -m bot$", procfile, re.M)
+    assert load_manifest()["settings"]["socket_mode_enabled"] is False
+
+
+def test_commands_have_usage_hints() -> None:
+    """Every declared command has a usage hint and is a Command of bot/ids.py."""
+    for command in load_manifest()["features"]["slash_commands"]:
+        assert command["usage_hint"]
+        assert command["command"] in {c.value for c in Command}
+
+
+async def test_every_declared_command_is_handled() -> None:
+    """Each command of the manifest, sent signed into the running app, is handled (not Bolt's 404)."""
+    async with running_bot() as bot:
+        for command in load_manifest()["features"]["slash_commands"]:
+            body = bot.command_body("help").replace("%2Fresolve-incident", quote(command["command"], safe=""))
+            status, text = await bot.post(body, sign(body))
+            assert status == 200, (command["command"], text)
+            assert command["command"] in text
+
+
+def test_env_example_lists_every_setting() -> None:
+    """.env.example names every variable the settings read."""
+    from bot.settings import FIELD_NAMES
+
+    names = set(re.findall(r"^([A-Z_]+)=", Path(ROOT / ".env.example").read_text(), re.M))
+    assert names == set(FIELD_NAMES)
