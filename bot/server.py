@@ -42,8 +42,8 @@ def build_web_app(app: AsyncApp, *, serve_slack: bool = True) -> web.Application
     return web_app
 
 
-async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient) -> None:
-    """Run until SIGINT/SIGTERM: the HTTP server, plus the Socket Mode connection when configured."""
+async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set): the HTTP server, plus Socket Mode when configured."""
     runner = web.AppRunner(build_web_app(app, serve_slack=not settings.socket_mode), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=settings.PORT)  # noqa: S104 - a server binds all interfaces
@@ -55,10 +55,11 @@ async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient) -> None
         logger.info("connected to Slack in Socket Mode; /healthz on port %d", settings.PORT)
     else:
         logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
     finally:

@@ -32,8 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Connecting should be near-instant on a healthy network; 5 s covers a slow TLS handshake.
 # Reads get 10 s: a resolve of 1 000 ids is one write on Coralogix's side, and a hung read must
-# still leave room for a retry within the ~30 s a user will wait in Slack.
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# still leave room for a retry within the ~30 s a user will wait in Slack. Waiting for a free
+# pooled connection is our own queueing under load, not Coralogix being slow: allow 20 s.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0, pool=20.0)
 # Ids per resolve call. The newest spec allows 10 000, older ones set no limit; 1 000 keeps one
 # request body near 40 KB and one failed chunk small.
 RESOLVE_CHUNK = 1000
@@ -59,7 +60,7 @@ def build_http_client(
         },
         timeout=DEFAULT_TIMEOUT,
         transport=transport,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
     )
 
 

@@ -37,6 +37,8 @@ class FakeSlack:
     scopes: str = "commands,chat:write"
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
+    socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent over the socket
+    socket: web.WebSocketResponse | None = None
 
     def called(self, method: str) -> list[SlackCall]:
         """The calls of one Web API method, in order."""
@@ -57,6 +59,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response-url/{n}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         return app
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -69,7 +72,7 @@ class FakeSlack:
             if "blocks" in params and isinstance(params["blocks"], str):
                 params["blocks"] = json.loads(params["blocks"])
         self.calls.append(SlackCall(method, params, dict(request.headers)))
-        if request.headers.get("Authorization") != f"Bearer {VALID_TOKEN}":
+        if method != "apps.connections.open" and request.headers.get("Authorization") != f"Bearer {VALID_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
             body = {
@@ -82,6 +85,10 @@ class FakeSlack:
                 "url": "https://test.slack.com/",
             }
             return web.json_response(body, headers={"x-oauth-scopes": self.scopes})
+        if method == "apps.connections.open":
+            if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
+                return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+            return web.json_response({"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"})
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             channel = params.get("channel", "")
             if channel in self.channels_without_bot:
@@ -100,3 +107,19 @@ class FakeSlack:
     async def _response_url(self, request: web.Request) -> web.Response:
         self.responses.append(await request.json())
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then record every frame the app sends back."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        async for frame in ws:
+            if frame.type == web.WSMsgType.TEXT:
+                self.socket_received.append(json.loads(frame.data))
+        return ws
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Deliver a Socket Mode envelope to the connected app."""
+        assert self.socket is not None, "the app has not connected"
+        await self.socket.send_json(envelope)

@@ -1,0 +1,67 @@
+"""Ack latency of /resolve-incident while Coralogix is slow: one command, then N concurrent ones.
+
+Runs the real bot on loopback between the test fakes (fake Coralogix answering resolve after
+DELAY seconds) and measures, per command, the time from sending the signed request to Slack's
+HTTP answer (the ack), and the time until the summary reached the fake Slack.
+
+    .venv/bin/python -m benchmarks.ack_latency [--delay 2] [--concurrent 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import time
+import uuid
+
+from tests.e2e.harness import running_bot
+from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.fakes.server import wait_for
+
+
+def describe(samples: list[float]) -> str:
+    """p50 / p95 / max in milliseconds."""
+    ordered = sorted(samples)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, max {ordered[-1] * 1000:.1f} ms"
+
+
+async def main(delay: float, concurrent: int) -> None:
+    """Measure and print."""
+    cx = FakeCoralogix(delay=delay)
+    ids = [str(uuid.uuid4()) for _ in range(concurrent + 1)]
+    cx.add(*(make_incident(i) for i in ids))
+    async with running_bot(cx) as bot:
+        # Warm-up: the first request pays for Bolt's auth.test and connection set-up.
+        await bot.command("help")
+
+        async def one(incident_id: str) -> float:
+            start = time.perf_counter()
+            status, _ = await bot.command(incident_id)
+            assert status == 200
+            return time.perf_counter() - start
+
+        single = await one(ids[0])
+        await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == 1, within=30)
+        print(f"fake Coralogix resolve delay: {delay:.1f} s")  # noqa: T201
+        print(f"1 command: ack in {single * 1000:.1f} ms")  # noqa: T201
+
+        start = time.perf_counter()
+        acks = await asyncio.gather(*(one(i) for i in ids[1:]))
+        await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == concurrent + 1, within=120)
+        all_done = time.perf_counter() - start
+        print(f"{concurrent} concurrent commands: ack {describe(list(acks))}")  # noqa: T201
+        print(f"all {concurrent} summaries posted after {all_done:.2f} s")  # noqa: T201
+        print(
+            f"peak RSS of the whole process (bot + fakes): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+        )  # noqa: T201,E501
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--delay", type=float, default=2.0)
+    parser.add_argument("--concurrent", type=int, default=100)
+    args = parser.parse_args()
+    asyncio.run(main(args.delay, args.concurrent))

@@ -1,0 +1,154 @@
+"""The bot as it is deployed: `python -m bot` as a process (HTTP mode), and Socket Mode in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from contextlib import AsyncExitStack
+from urllib.parse import parse_qsl
+
+import aiohttp
+
+from bot.app import build_coralogix, build_services, create_app
+from bot.server import serve
+from tests.conftest import ROOT, make_settings
+from tests.e2e.harness import sign
+from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
+from tests.fakes.server import serve_app, wait_for
+from tests.fakes.slack import VALID_TOKEN, FakeSlack
+
+ID_A = "11111111-1111-4111-8111-111111111111"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_python_m_bot_serves_resolves_and_stops_cleanly() -> None:
+    """`python -m bot` binds PORT, answers /healthz, resolves a signed command, exits 0 on SIGTERM, logs no secret."""
+    slack, cx = FakeSlack(), FakeCoralogix()
+    cx.add(make_incident(ID_A))
+    port = free_port()
+    async with AsyncExitStack() as stack:
+        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
+        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "SLACK_BOT_TOKEN": VALID_TOKEN,
+            "SLACK_SIGNING_SECRET": "test-signing-secret",
+            "SLACK_API_URL": slack.api_url,
+            "CORALOGIX_API_KEY": API_KEY,
+            "CORALOGIX_API_URL": cx.base_url,
+            "PORT": str(port),
+            "LOG_LEVEL": "DEBUG",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=env,
+            cwd=ROOT / "tests",  # a folder without a .env
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            url = f"http://127.0.0.1:{port}"
+
+            async def healthy() -> bool:
+                try:
+                    async with http.get(f"{url}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientConnectionError:
+                    return False
+
+            for _ in range(200):
+                if await healthy():
+                    break
+                await asyncio.sleep(0.05)
+            body = "&".join(
+                f"{k}={v}"
+                for k, v in {
+                    "command": "%2Fresolve-incident",
+                    "text": ID_A,
+                    "user_id": "U1",
+                    "channel_id": "C1",
+                    "team_id": "T111",
+                    "response_url": slack.response_url,
+                    "trigger_id": "x",
+                }.items()
+            )
+            async with http.post(
+                f"{url}/slack/events",
+                data=body,
+                headers={**sign(body), "Content-Type": "application/x-www-form-urlencoded"},
+            ) as response:
+                assert response.status == 200
+            await wait_for(lambda: slack.called("chat.postMessage"), what="summary")
+            assert dict(parse_qsl(body))["text"] == ID_A
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    for secret in (VALID_TOKEN, "test-signing-secret", API_KEY):
+        assert secret not in log
+
+
+async def test_socket_mode_acks_over_the_socket_and_serves_healthz() -> None:
+    """With SLACK_APP_TOKEN set, commands arrive over the socket, are acked there, and /healthz still answers."""
+    slack, cx = FakeSlack(), FakeCoralogix()
+    cx.add(make_incident(ID_A))
+    port = free_port()
+    async with AsyncExitStack() as stack:
+        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
+        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
+        settings = make_settings(
+            SLACK_APP_TOKEN="xapp-1-test",
+            SLACK_SIGNING_SECRET=None,
+            SLACK_API_URL=slack.api_url,
+            CORALOGIX_API_URL=cx.base_url,
+            PORT=port,
+        )
+        api = build_coralogix(settings)
+        app = create_app(settings, services=build_services(api))
+        stop = asyncio.Event()
+        server = asyncio.create_task(serve(settings, app, api, stop))
+        try:
+            await wait_for(lambda: slack.socket is not None, what="socket connection")
+            await slack.send_envelope(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": {
+                        "command": "/resolve-incident",
+                        "text": ID_A,
+                        "user_id": "U1",
+                        "channel_id": "C1",
+                        "team_id": "T111",
+                        "response_url": slack.response_url,
+                        "trigger_id": "x",
+                    },
+                }
+            )
+            await wait_for(lambda: slack.socket_received, what="ack over the socket")
+            assert slack.socket_received[0]["envelope_id"] == "env-1"
+            assert "Resolving 1 incident" in str(slack.socket_received[0].get("payload"))
+            await wait_for(lambda: slack.called("chat.postMessage"), what="summary")
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                assert response.status == 200
+            async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as response:
+                assert response.status in (404, 405)  # Slack traffic comes over the socket only
+        finally:
+            stop.set()
+            await asyncio.wait_for(server, timeout=10)
