@@ -12,7 +12,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=True)
 
     SLACK_BOT_TOKEN: SecretStr
-    SLACK_SIGNING_SECRET: SecretStr | None = None
     SLACK_APP_TOKEN: SecretStr | None = None
+    # Declared after SLACK_APP_TOKEN: its validator needs the mode, and runs even when it is unset.
+    SLACK_SIGNING_SECRET: SecretStr | None = Field(default=None, validate_default=True)
     SLACK_API_URL: str = "https://slack.com/api/"
     CORALOGIX_API_KEY: SecretStr
     CORALOGIX_REGION: Region = Region.EU1
@@ -119,14 +120,17 @@ class Settings(BaseSettings):
             raise ValueError("must not carry a query or fragment")
         return f"{parts.scheme}://{parts.netloc}"
 
-    @model_validator(mode="after")
-    def _signing_secret_in_http_mode(self) -> Settings:
-        if self.SLACK_APP_TOKEN is None and self.SLACK_SIGNING_SECRET is None:
+    @field_validator("SLACK_SIGNING_SECRET")
+    @classmethod
+    def _signing_secret_in_http_mode(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        # A field validator, not a model one, so it is reported together with every other problem.
+        # SLACK_APP_TOKEN absent from `info.data` means it was set but invalid: that error suffices.
+        if value is None and "SLACK_APP_TOKEN" in info.data and info.data["SLACK_APP_TOKEN"] is None:
             raise ValueError(
-                "SLACK_SIGNING_SECRET is required in HTTP mode (Basic Information → App Credentials); "
+                "is required in HTTP mode (Basic Information → App Credentials); "
                 "or set SLACK_APP_TOKEN to use Socket Mode"
             )
-        return self
+        return value
 
     @property
     def socket_mode(self) -> bool:

@@ -190,3 +190,10 @@ def test_duplicates_do_not_count_towards_the_limit() -> None:
 def test_is_incident_id(value: str, expected: bool) -> None:
     """Only exactly one 36-character id counts as an incident id."""
     assert is_incident_id(value) is expected
+
+
+def test_slack_special_mentions_stay_invalid_tokens() -> None:
+    """`<!here>` and similar markup are not links: they are reported verbatim as invalid tokens."""
+    parsed = parse_incident_ids(f"<!here> {A} <#C123>")
+    assert parsed.ids == [A]
+    assert parsed.invalid == ["<!here>", "<#C123>"]

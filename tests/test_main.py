@@ -1,0 +1,124 @@
+"""Tests for `python -m bot`: exit statuses and messages for bad usage and bad configuration."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import USAGE, main
+from tests.conftest import ROOT
+
+REQUIRED = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CORALOGIX_API_KEY")
+
+
+def run_bot(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m bot ARGS` in `cwd`, with no bot variables in its environment beyond `env`."""
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("args", [(), ("run",), ("doctor",)])
+def test_no_configuration(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """With nothing configured, exit 2 with one message naming every missing variable and no traceback."""
+    result = run_bot(tmp_path, *args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("Configuration is not valid") == 1
+    for name in REQUIRED:
+        assert f"  - {name}: " in result.stderr
+    assert result.stdout == ""
+
+
+def test_bad_values_named_without_secrets(tmp_path: Path) -> None:
+    """Bad values are all named in one message and never echoed."""
+    env = {
+        "SLACK_BOT_TOKEN": "xoxp-s3cr3t-user-token",
+        "SLACK_SIGNING_SECRET": "s3cr3t-signing",
+        "CORALOGIX_API_KEY": "s3cr3t-key",
+        "PORT": "99999",
+        "CORALOGIX_REGION": "nowhere",
+    }
+    result = run_bot(tmp_path, env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for name in ("SLACK_BOT_TOKEN", "PORT", "CORALOGIX_REGION"):
+        assert f"  - {name}: " in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout
+
+
+def test_env_file_in_working_directory_is_read(tmp_path: Path) -> None:
+    """A .env file in the working directory is read, and the message points at it."""
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\nPORT=not-a-port\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert ".env" in result.stderr
+    assert "  - PORT: " in result.stderr
+    assert "SLACK_BOT_TOKEN" not in result.stderr  # satisfied by the .env file
+    assert "  - CORALOGIX_API_KEY: " in result.stderr
+
+
+@pytest.mark.parametrize("args", [("frobnicate",), ("--help",), ("run", "extra"), ("doctor", "now")])
+def test_bad_usage(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """An unknown subcommand or extra argument exits 2 with the usage line, before reading configuration."""
+    result = run_bot(tmp_path, *args)
+    assert result.returncode == 2
+    assert result.stderr.strip() == USAGE
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_reports_unreachable_services(tmp_path: Path) -> None:
+    """`doctor` with valid settings but nothing listening exits 1 with ✘ lines, and prints no secret."""
+    port = closed_port()
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-s3cr3t-token",
+        "SLACK_SIGNING_SECRET": "s3cr3t-signing",
+        "CORALOGIX_API_KEY": "s3cr3t-key",
+        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+        "CORALOGIX_API_URL": f"http://127.0.0.1:{port}",
+    }
+    result = run_bot(tmp_path, "doctor", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("✔ Settings are valid")
+    assert any(line.startswith("✘ Slack is unreachable") for line in lines)
+    assert any(line.startswith("✘ Coralogix: list call failed") for line in lines)
+    assert "s3cr3t" not in result.stdout + result.stderr
+
+
+def test_main_in_process_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    """main() returns 2 for an unknown subcommand and prints the usage to stderr."""
+    assert main(["nope"]) == 2
+    assert USAGE in capsys.readouterr().err
+
+
+def test_main_in_process_bad_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main() returns 2 and describes the configuration problems when nothing is set."""
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    for name in REQUIRED:
+        assert name in err
