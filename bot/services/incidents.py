@@ -6,6 +6,7 @@ shows it resolved, in the resolve answer or in a follow-up read. A 200 alone is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +20,8 @@ from bot.api import (
     Incident,
     NotFoundError,
     PermissionDeniedError,
-    gather_bounded,
 )
+from bot.api.client import MAX_CONCURRENCY
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,10 @@ class IncidentService:
         results: dict[str, IdResult] = {}
         to_resolve = await self._precheck(ids, results)
         chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
-        for chunk_results in await gather_bounded([self._resolve_chunk(c) for c in chunks]):
+        # One limit shared by every resolve call of this action, bisection included: a limit per
+        # gather would let each level of a bisection start its own calls, dozens at once.
+        in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
+        for chunk_results in await asyncio.gather(*(self._resolve_chunk(c, in_flight) for c in chunks)):
             results.update({r.id: r for r in chunk_results})
         await self._confirm_unconfirmed(results)
         return ResolveReport([results[i] for i in ids])
@@ -96,15 +100,19 @@ class IncidentService:
                 open_ids.append(incident_id)
         return open_ids
 
-    async def _resolve_chunk(self, ids: Sequence[str]) -> list[IdResult]:
+    async def _resolve_chunk(self, ids: Sequence[str], in_flight: asyncio.Semaphore) -> list[IdResult]:
         """Resolve one chunk; when Coralogix rejects it for bad ids, bisect to resolve the good ones."""
         try:
-            returned = {i.id: i for i in await self.api.resolve_incidents(ids=ids)}
+            async with in_flight:
+                answer = await self.api.resolve_incidents(ids=ids)
+            returned = {i.id: i for i in answer}
         except (BadRequestError, NotFoundError) as e:
             if len(ids) > 1:
                 middle = len(ids) // 2
-                halves = await gather_bounded([self._resolve_chunk(ids[:middle]), self._resolve_chunk(ids[middle:])])
-                return halves[0] + halves[1]
+                first, second = await asyncio.gather(
+                    self._resolve_chunk(ids[:middle], in_flight), self._resolve_chunk(ids[middle:], in_flight)
+                )
+                return first + second
             if isinstance(e, NotFoundError):
                 return [IdResult(ids[0], Outcome.NOT_FOUND, reason="Coralogix does not know this incident")]
             return [IdResult(ids[0], Outcome.FAILED, reason=e.message)]

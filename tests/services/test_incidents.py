@@ -1,0 +1,254 @@
+"""IncidentService.resolve against the real CoralogixClient talking to an in-memory fake Coralogix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from pydantic import SecretStr
+
+from bot.api import AuthenticationError, CoralogixClient, RetryPolicy
+from bot.services.incidents import IdResult, IncidentService, Outcome
+from bot.settings import REGION_HOSTS, ApiVersion, Region
+from tests.fakes.coralogix_transport import API_KEY, FakeCoralogix, RecordingSleep
+
+MAX_ATTEMPTS = 3
+
+
+def uid(n: int) -> str:
+    """A realistic incident id, numbered."""
+    return f"5a1e0c7d-0000-4000-8000-{n:012d}"
+
+
+A, B, C, D, E = (uid(n) for n in range(1, 6))
+UNKNOWN = "00000000-dead-4bee-8f00-000000000000"
+
+
+@pytest.fixture(params=[ApiVersion.LTS, ApiVersion.V5], ids=["lts", "v5"])
+def fake(request: pytest.FixtureRequest) -> FakeCoralogix:
+    """An empty fake Coralogix speaking one path family (every test runs against both)."""
+    return FakeCoralogix(version=request.param)
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    """The retry sleep: records, never waits."""
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def service(fake: FakeCoralogix, sleep: RecordingSleep) -> AsyncIterator[IncidentService]:
+    """The service over a real client wired to the fake, with retries on (and instant)."""
+    client = CoralogixClient(
+        host=REGION_HOSTS[Region.EU1],
+        api_key=SecretStr(API_KEY),
+        version=fake.version,
+        retry=RetryPolicy(max_attempts=MAX_ATTEMPTS),
+        transport=fake.transport(),
+        sleep=sleep,
+    )
+    yield IncidentService(client)
+    await client.aclose()
+
+
+def outcomes(results: list[IdResult]) -> dict[str, Outcome]:
+    """Outcome per id."""
+    return {r.id: r.outcome for r in results}
+
+
+async def test_two_ids_are_resolved(fake: FakeCoralogix, service: IncidentService) -> None:
+    """Two open incidents are resolved in one call and confirmed by the resolve answer alone."""
+    fake.add(A, B)
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
+    assert all(r.incident is not None and r.incident.is_resolved for r in report.results)
+    assert fake.calls("resolve") == [[A, B]]
+    assert fake.calls("batch_get") == [[A, B]]  # the pre-check only; nothing needed reading back
+
+
+async def test_already_resolved_id_is_not_resolved_again(fake: FakeCoralogix, service: IncidentService) -> None:
+    """An id the pre-check shows resolved is ALREADY_RESOLVED and left out of the resolve call."""
+    fake.add(A)
+    fake.add(B, resolved=True)
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.ALREADY_RESOLVED}
+    assert report.results[1].incident is not None
+    assert fake.calls("resolve") == [[A]]
+
+
+async def test_nothing_to_resolve_makes_no_resolve_call(fake: FakeCoralogix, service: IncidentService) -> None:
+    """When every id is already resolved or unknown, no resolve call is made at all."""
+    fake.add(A, resolved=True)
+
+    report = await service.resolve([A, UNKNOWN])
+
+    assert outcomes(report.results) == {A: Outcome.ALREADY_RESOLVED, UNKNOWN: Outcome.NOT_FOUND}
+    assert fake.calls("resolve") == []
+
+
+async def test_unknown_id_is_not_found_and_the_rest_resolved(fake: FakeCoralogix, service: IncidentService) -> None:
+    """An id batch-get lists in notFoundIds is NOT_FOUND with a reason; the others are resolved without it."""
+    fake.add(A, B)
+
+    report = await service.resolve([A, UNKNOWN, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, UNKNOWN: Outcome.NOT_FOUND, B: Outcome.RESOLVED}
+    assert report.results[1].reason
+    assert fake.calls("resolve") == [[A, B]]
+
+
+@pytest.mark.parametrize(("status", "expected"), [(400, Outcome.FAILED), (404, Outcome.NOT_FOUND)])
+async def test_rejected_batch_is_bisected(
+    fake: FakeCoralogix, service: IncidentService, status: int, expected: Outcome
+) -> None:
+    """When resolve rejects a batch for one id the pre-check passed, bisection resolves the rest and marks that id."""
+    good = [A, B, D, E]
+    fake.add(*good, C)
+    fake.reject = {C: status}
+
+    report = await service.resolve([A, B, C, D, E])
+
+    assert outcomes(report.results) == {**dict.fromkeys(good, Outcome.RESOLVED), C: expected}
+    assert report.results[2].reason
+    assert fake.calls("resolve")[0] == [A, B, C, D, E]
+    accepted = [ids for ids in fake.calls("resolve") if C not in ids]
+    assert sorted(i for ids in accepted for i in ids) == sorted(good)  # each good id resolved exactly once
+    assert all(fake.incidents[i]["status"] == "INCIDENT_STATUS_RESOLVED" for i in good)
+
+
+async def test_left_out_and_still_triggered_is_failed(fake: FakeCoralogix, service: IncidentService) -> None:
+    """A 200 that leaves an id out, with a read-back showing it still triggered, gives FAILED with a reason."""
+    fake.add(A, B)
+    fake.ignored = {B}
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.FAILED}
+    reason = report.results[1].reason
+    assert reason is not None
+    assert "did not confirm" in reason
+    assert "triggered" in reason
+    assert fake.calls("batch_get") == [[A, B], [B]]  # pre-check, then a read-back of B only
+
+
+async def test_left_out_but_resolved_on_read_back_is_resolved(fake: FakeCoralogix, service: IncidentService) -> None:
+    """A 200 that leaves an id out counts as RESOLVED only because the read-back shows it resolved."""
+    fake.add(A, B)
+    fake.unreported = {B}
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
+    assert report.results[1].incident is not None
+    assert report.results[1].incident.is_resolved
+    assert fake.calls("batch_get") == [[A, B], [B]]
+
+
+async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: IncidentService) -> None:
+    """2500 ids take 3 resolve calls of at most 1000 ids, with never more than 4 calls in flight."""
+    ids = [uid(n) for n in range(2500)]
+    fake.add(*ids)
+    fake.latency = 0.005  # long enough for concurrent calls to overlap inside the fake
+
+    report = await service.resolve(ids)
+
+    calls = fake.calls("resolve")
+    assert sorted(len(c) for c in calls) == [500, 1000, 1000]
+    assert sorted(i for c in calls for i in c) == sorted(ids)
+    assert all(r.outcome is Outcome.RESOLVED for r in report.results)
+    assert 1 < fake.max_in_flight["all"] <= 4
+    assert fake.max_in_flight["resolve"] == 3  # all three chunks ran at once
+    assert fake.max_in_flight["batch_get"] == 4  # 25 pre-check chunks, 4 at a time
+
+
+async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix, service: IncidentService) -> None:
+    """Bisecting a chunk full of rejected ids never has more than 4 resolve calls in flight."""
+    ids = [uid(n) for n in range(200)]
+    bad = set(ids[::9])
+    fake.add(*ids)
+    fake.reject = dict.fromkeys(bad, 400)
+    fake.latency = 0.002
+
+    report = await service.resolve(ids)
+
+    assert {r.id for r in report.of(Outcome.FAILED)} == bad
+    assert {r.id for r in report.of(Outcome.RESOLVED)} == set(ids) - bad
+    assert fake.max_in_flight["resolve"] <= 4
+
+
+async def test_every_id_gets_one_result_in_request_order(fake: FakeCoralogix, service: IncidentService) -> None:
+    """Whatever happens to each id, the report has exactly one result per requested id, in request order."""
+    fake.add(A, C, D, E)
+    fake.add(B, resolved=True)
+    fake.reject = {D: 400}
+    fake.ignored = {E}
+    ids = [E, UNKNOWN, B, D, A, C]
+
+    report = await service.resolve(ids)
+
+    assert [r.id for r in report.results] == ids
+    assert [r.outcome for r in report.results] == [
+        Outcome.FAILED,
+        Outcome.NOT_FOUND,
+        Outcome.ALREADY_RESOLVED,
+        Outcome.FAILED,
+        Outcome.RESOLVED,
+        Outcome.RESOLVED,
+    ]
+    assert [r.id for r in report.of(Outcome.FAILED)] == [E, D]
+    assert all(r.reason for r in report.results if r.outcome in (Outcome.FAILED, Outcome.NOT_FOUND))
+
+
+async def test_forbidden_batch_get_falls_back_to_resolving_without_precheck(
+    fake: FakeCoralogix, service: IncidentService
+) -> None:
+    """A 403 on the pre-check (no incidents:read) does not stop the resolve: all ids are sent and confirmed."""
+    fake.add(A, B)
+    fake.batch_get_status = 403
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
+    assert fake.calls("resolve") == [[A, B]]
+    assert fake.calls("batch_get") == [[A, B]]  # the refused pre-check, not retried
+
+
+async def test_server_error_on_every_resolve_attempt_fails_all(
+    fake: FakeCoralogix, service: IncidentService, sleep: RecordingSleep
+) -> None:
+    """A 500 on every attempt marks every id FAILED with Coralogix's error as the reason, after the retries."""
+    fake.add(A, B)
+    fake.resolve_status = 500
+
+    report = await service.resolve([A, B])
+
+    assert outcomes(report.results) == {A: Outcome.FAILED, B: Outcome.FAILED}
+    for result in report.results:
+        assert result.reason is not None
+        assert "5xx" in result.reason
+        assert "internal error" in result.reason
+    assert fake.calls("resolve") == [[A, B]] * MAX_ATTEMPTS
+    assert len(sleep.calls) == MAX_ATTEMPTS - 1
+
+
+async def test_unusable_key_on_precheck_raises(fake: FakeCoralogix, service: IncidentService) -> None:
+    """A 401 on the pre-check means nothing can be done: the typed error reaches the caller, nothing is resolved."""
+    fake.add(A)
+    fake.batch_get_status = 401
+
+    with pytest.raises(AuthenticationError):
+        await service.resolve([A])
+
+    assert fake.calls("resolve") == []
+
+
+async def test_no_ids_no_calls(fake: FakeCoralogix, service: IncidentService) -> None:
+    """An empty request gives an empty report without calling Coralogix."""
+    report = await service.resolve([])
+
+    assert report.results == []
+    assert fake.exchanges == []
