@@ -45,18 +45,17 @@ async def main(delay: float, concurrent: int) -> None:
 
         single = await one(ids[0])
         await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == 1, within=30)
-        print(f"fake Coralogix resolve delay: {delay:.1f} s")  # noqa: T201
-        print(f"1 command: ack in {single * 1000:.1f} ms")  # noqa: T201
+        print(f"fake Coralogix resolve delay: {delay:.1f} s")
+        print(f"1 command: ack in {single * 1000:.1f} ms")
 
         start = time.perf_counter()
         acks = await asyncio.gather(*(one(i) for i in ids[1:]))
         await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == concurrent + 1, within=120)
         all_done = time.perf_counter() - start
-        print(f"{concurrent} concurrent commands: ack {describe(list(acks))}")  # noqa: T201
-        print(f"all {concurrent} summaries posted after {all_done:.2f} s")  # noqa: T201
-        print(
-            f"peak RSS of the whole process (bot + fakes): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
-        )  # noqa: T201,E501
+        print(f"{concurrent} concurrent commands: ack {describe(list(acks))}")
+        print(f"all {concurrent} summaries posted after {all_done:.2f} s")
+        peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of the whole process (bot + fakes + load): {peak_mib:.0f} MiB")
 
 
 if __name__ == "__main__":

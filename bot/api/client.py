@@ -81,6 +81,7 @@ class CoralogixClient:
         self.routes = routes_for(version)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._api_key = api_key.get_secret_value()
         self._http = build_http_client(
             base_url=host.rstrip("/") + self.routes.base, api_key=api_key, transport=transport
         )
@@ -188,10 +189,7 @@ class CoralogixClient:
         try:
             response = await self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException as e:
-            raise ApiTimeoutError(
-                f"Coralogix did not answer within {DEFAULT_TIMEOUT.read:.0f} s ({operation}).",
-                operation=operation,
-            ) from e
+            raise ApiTimeoutError(_timeout_message(e, operation), operation=operation) from e
         except httpx.TransportError as e:
             raise ApiConnectionError(
                 f"Could not reach Coralogix at {self._http.base_url.host} ({type(e).__name__}); "
@@ -200,13 +198,22 @@ class CoralogixClient:
             ) from e
         if not response.is_success:
             logger.warning("coralogix %s answered %d", operation, response.status_code)
-            raise status_error(response, operation=operation)
+            raise status_error(response, operation=operation, secrets=(self._api_key,))
         try:
             return model.model_validate_json(response.content or b"{}")
         except ValidationError as e:
             raise ApiResponseError(
                 f"Coralogix answered {operation} with a body the bot cannot read.", operation=operation
             ) from e
+
+
+def _timeout_message(error: httpx.TimeoutException, operation: str) -> str:
+    """Say which wait ran out: connecting, Coralogix answering, or the bot's own connection pool."""
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"Could not connect to Coralogix within {DEFAULT_TIMEOUT.connect:.0f} s ({operation})."
+    if isinstance(error, httpx.PoolTimeout):
+        return f"The bot had too many Coralogix calls in flight to start this one ({operation}); try again."
+    return f"Coralogix did not answer within {DEFAULT_TIMEOUT.read:.0f} s ({operation})."
 
 
 T = TypeVar("T")

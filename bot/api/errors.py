@@ -151,11 +151,23 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, (when - now).total_seconds())
 
 
-def status_error(response: httpx.Response, *, operation: str) -> ApiStatusError:
-    """Map a non-2xx response to its typed error with a message that says what to fix."""
+def _redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    if text is None:
+        return None
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str, ...] = ()) -> ApiStatusError:
+    """Map a non-2xx response to its typed error with a message that says what to fix.
+
+    `secrets` are cut out of whatever Coralogix said, in case its message echoes the key.
+    """
     status = response.status_code
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else ApiStatusError)
-    api_message = _api_message(response)
+    api_message = _redact(_api_message(response), secrets)
     request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
     if cls is PermissionDeniedError:
         permission = PERMISSIONS.get(operation, "incidents:read")

@@ -25,6 +25,11 @@ from bot.api.client import MAX_CONCURRENCY
 
 logger = logging.getLogger(__name__)
 
+NOT_FOUND_REASON = "no such incident in Coralogix"
+# Extra resolve calls one action may spend isolating ids Coralogix rejects. Enough to find a few
+# bad ids among 1 000 (about 20 calls each); a rejection of everything fails fast instead of
+# costing 2n - 1 calls.
+BISECT_CALL_BUDGET = 64
 UNCONFIRMED = (
     "Coralogix answered the resolve call but did not confirm this incident as resolved "
     "(it is still {status}). If this repeats for every incident, the host may be ignoring the request "
@@ -73,12 +78,10 @@ class IncidentService:
         results: dict[str, IdResult] = {}
         to_resolve = await self._precheck(ids, results)
         chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
-        # One limit shared by every resolve call of this action, bisection included: a limit per
-        # gather would let each level of a bisection start its own calls, dozens at once.
-        in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
-        for chunk_results in await asyncio.gather(*(self._resolve_chunk(c, in_flight) for c in chunks)):
+        run = _ResolveRun(self.api)
+        for chunk_results in await asyncio.gather(*(run.resolve_chunk(c) for c in chunks)):
             results.update({r.id: r for r in chunk_results})
-        await self._confirm_unconfirmed(results)
+        await self._read_back_failures(results)
         return ResolveReport([results[i] for i in ids])
 
     async def _precheck(self, ids: Sequence[str], results: dict[str, IdResult]) -> list[str]:
@@ -93,62 +96,80 @@ class IncidentService:
         for incident_id in ids:
             incident = found.incidents.get(incident_id)
             if incident is None or incident_id in missing:
-                results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason="no such incident in Coralogix")
+                results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON)
             elif incident.is_resolved:
                 results[incident_id] = IdResult(incident_id, Outcome.ALREADY_RESOLVED, incident)
             else:
                 open_ids.append(incident_id)
         return open_ids
 
-    async def _resolve_chunk(self, ids: Sequence[str], in_flight: asyncio.Semaphore) -> list[IdResult]:
-        """Resolve one chunk; when Coralogix rejects it for bad ids, bisect to resolve the good ones."""
-        try:
-            async with in_flight:
-                answer = await self.api.resolve_incidents(ids=ids)
-            returned = {i.id: i for i in answer}
-        except (BadRequestError, NotFoundError) as e:
-            if len(ids) > 1:
-                middle = len(ids) // 2
-                first, second = await asyncio.gather(
-                    self._resolve_chunk(ids[:middle], in_flight), self._resolve_chunk(ids[middle:], in_flight)
-                )
-                return first + second
-            if isinstance(e, NotFoundError):
-                return [IdResult(ids[0], Outcome.NOT_FOUND, reason="Coralogix does not know this incident")]
-            return [IdResult(ids[0], Outcome.FAILED, reason=e.message)]
-        except ApiError as e:
-            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
-        results: list[IdResult] = []
-        for incident_id in ids:
-            incident = returned.get(incident_id)
-            if incident is not None and incident.is_resolved:
-                results.append(IdResult(incident_id, Outcome.RESOLVED, incident))
-            else:
-                # Not confirmed yet: `_confirm_unconfirmed` reads it back before deciding.
-                results.append(IdResult(incident_id, Outcome.FAILED, incident, reason=None))
-        return results
+    async def _read_back_failures(self, results: dict[str, IdResult]) -> None:
+        """Read back every id whose resolve did not visibly succeed; only what Coralogix shows counts.
 
-    async def _confirm_unconfirmed(self, results: dict[str, IdResult]) -> None:
-        """Read back ids the resolve answer left out or showed unresolved; only what we see counts."""
-        pending = [r.id for r in results.values() if r.outcome is Outcome.FAILED and r.reason is None]
+        This also makes retrying resolve after an ambiguous failure (read timeout, 5xx) safe: an
+        incident that a lost answer did resolve is reported resolved, not failed.
+        """
+        pending = [r.id for r in results.values() if r.outcome is Outcome.FAILED]
         if not pending:
             return
         try:
             found = await self.api.batch_get_incidents(ids=pending)
         except ApiError as e:
             for incident_id in pending:
-                reason = f"Coralogix did not confirm the resolve, and reading it back failed: {e.message}"
-                results[incident_id] = IdResult(incident_id, Outcome.FAILED, results[incident_id].incident, reason)
+                old = results[incident_id]
+                reason = old.reason or f"Coralogix did not confirm the resolve, and reading it back failed: {e.message}"
+                results[incident_id] = IdResult(incident_id, Outcome.FAILED, old.incident, reason)
             return
+        gone = set(found.not_found_ids)
         for incident_id in pending:
-            incident = found.incidents.get(incident_id) or results[incident_id].incident
+            old = results[incident_id]
+            incident = found.incidents.get(incident_id) or old.incident
             if incident is not None and incident.is_resolved:
                 results[incident_id] = IdResult(incident_id, Outcome.RESOLVED, incident)
+            elif incident_id in gone:
+                results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON)
             else:
-                status = _status_word(incident)
-                results[incident_id] = IdResult(
-                    incident_id, Outcome.FAILED, incident, UNCONFIRMED.format(status=status)
-                )
+                reason = old.reason or UNCONFIRMED.format(status=_status_word(incident))
+                results[incident_id] = IdResult(incident_id, Outcome.FAILED, incident, reason)
+
+
+class _ResolveRun:
+    """The resolve calls of one user action: one concurrency limit and one bisection budget for all."""
+
+    def __init__(self, api: CoralogixClient) -> None:
+        self.api = api
+        # Shared by every call of the action, bisection included: a limit per gather would let
+        # each level of a bisection start its own calls, dozens at once.
+        self.in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
+        self.bisect_budget = BISECT_CALL_BUDGET
+
+    async def resolve_chunk(self, ids: Sequence[str]) -> list[IdResult]:
+        """Resolve one chunk; when Coralogix rejects it for bad ids, bisect to resolve the good ones.
+
+        Outcomes that are not visibly resolved come back FAILED; a reason of None means "not
+        confirmed" and is filled in by the read-back.
+        """
+        try:
+            async with self.in_flight:
+                answer = await self.api.resolve_incidents(ids=ids)
+        except (BadRequestError, NotFoundError) as e:
+            if len(ids) > 1 and self.bisect_budget >= 2:
+                self.bisect_budget -= 2
+                middle = len(ids) // 2
+                first, second = await asyncio.gather(self.resolve_chunk(ids[:middle]), self.resolve_chunk(ids[middle:]))
+                return first + second
+            if len(ids) == 1 and isinstance(e, NotFoundError):
+                return [IdResult(ids[0], Outcome.NOT_FOUND, reason="Coralogix does not know this incident")]
+            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
+        except ApiError as e:
+            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
+        returned = {i.id: i for i in answer}
+        results: list[IdResult] = []
+        for incident_id in ids:
+            incident = returned.get(incident_id)
+            outcome = Outcome.RESOLVED if incident is not None and incident.is_resolved else Outcome.FAILED
+            results.append(IdResult(incident_id, outcome, incident))
+        return results
 
 
 def _status_word(incident: Incident | None) -> str:

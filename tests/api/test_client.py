@@ -541,3 +541,33 @@ async def test_list_filter_wire_shape(make_client: ClientFactory) -> None:
         },
         "pagination": {"pageSize": 50},
     }
+
+
+async def test_key_echoed_by_coralogix_is_redacted(make_client) -> None:
+    """If Coralogix's error message echoes the API key, the typed error carries it redacted."""
+    echo = httpx.Response(401, json={"code": 16, "message": f"invalid key {API_KEY}"})
+    client = make_client(lambda request: echo)
+    with pytest.raises(AuthenticationError) as caught:
+        await client.resolve_incidents(ids=[ONE_ID])
+    assert API_KEY not in caught.value.message
+    assert API_KEY not in (caught.value.api_message or "")
+    assert "[redacted]" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (httpx.ConnectTimeout("slow"), "connect to Coralogix within 5 s"),
+        (httpx.ReadTimeout("slow"), "did not answer within 10 s"),
+        (httpx.PoolTimeout("busy"), "too many Coralogix calls in flight"),
+    ],
+)
+async def test_timeout_messages_name_the_wait_that_ran_out(make_client, error, words) -> None:
+    """Connect, read and pool timeouts each say which limit was hit."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    client = make_client(handler)
+    with pytest.raises(ApiTimeoutError, match=words):
+        await client.get_incident(id=ONE_ID)

@@ -129,6 +129,7 @@ class FakeCoralogix:
     reject: dict[str, int] = field(default_factory=dict)  # id -> status for any resolve batch holding it
     ignored: set[str] = field(default_factory=set)  # resolve answers 200 but neither resolves nor returns these
     unreported: set[str] = field(default_factory=set)  # resolve resolves these but leaves them out of its answer
+    fail_after_resolving: int | None = None  # resolve applies, then the answer is lost: this status instead
     latency: float = 0.0  # seconds each call takes, so concurrent calls overlap
     # Recordings.
     exchanges: list[Exchange] = field(default_factory=list)
@@ -192,6 +193,8 @@ class FakeCoralogix:
                 _mark_resolved(incident)
             if incident_id not in self.unreported:
                 answer.append(copy.deepcopy(incident))
+        if self.fail_after_resolving is not None:
+            return self.fail_after_resolving, error_body(self.fail_after_resolving, "upstream connect error")
         return 200, {"incidents": answer}
 
     def _batch_get(self, ids: list[str]) -> tuple[int, dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.api import AuthenticationError, CoralogixClient, RetryPolicy
-from bot.services.incidents import IdResult, IncidentService, Outcome
+from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
 from bot.settings import REGION_HOSTS, ApiVersion, Region
 from tests.fakes.coralogix_transport import API_KEY, FakeCoralogix, RecordingSleep
 
@@ -166,9 +166,9 @@ async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: In
 
 
 async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix, service: IncidentService) -> None:
-    """Bisecting a chunk full of rejected ids never has more than 4 resolve calls in flight."""
+    """Bisecting a chunk with a few rejected ids isolates each one with never more than 4 calls in flight."""
     ids = [uid(n) for n in range(200)]
-    bad = set(ids[::9])
+    bad = {ids[7], ids[100], ids[181]}
     fake.add(*ids)
     fake.reject = dict.fromkeys(bad, 400)
     fake.latency = 0.002
@@ -178,6 +178,19 @@ async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix,
     assert {r.id for r in report.of(Outcome.FAILED)} == bad
     assert {r.id for r in report.of(Outcome.RESOLVED)} == set(ids) - bad
     assert fake.max_in_flight["resolve"] <= 4
+
+
+async def test_bisection_is_bounded_when_everything_is_rejected(fake: FakeCoralogix, service: IncidentService) -> None:
+    """A rejection of every id costs at most 1 + BISECT_CALL_BUDGET resolve calls, not 2n - 1, and fails them all."""
+    ids = [uid(n) for n in range(1000)]
+    fake.add(*ids)
+    fake.reject = dict.fromkeys(ids, 400)
+
+    report = await service.resolve(ids)
+
+    assert len(fake.calls("resolve")) <= 1 + BISECT_CALL_BUDGET
+    assert len(report.of(Outcome.FAILED)) == 1000
+    assert all("cannot be resolved" in (r.reason or "") for r in report.results)
 
 
 async def test_every_id_gets_one_result_in_request_order(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -252,3 +265,14 @@ async def test_no_ids_no_calls(fake: FakeCoralogix, service: IncidentService) ->
 
     assert report.results == []
     assert fake.exchanges == []
+
+
+async def test_resolve_applied_but_answer_lost_counts(fake: FakeCoralogix, service: IncidentService) -> None:
+    """When resolve took effect but the answer was a 502, the read-back shows it resolved: no false failure."""
+    fake.add(A, B)
+    fake.fail_after_resolving = 502
+
+    report = await service.resolve([A, B])
+
+    assert [r.outcome for r in report.results] == [Outcome.RESOLVED, Outcome.RESOLVED]
+    assert fake.calls("batch_get")[-1] == [A, B]
