@@ -51,15 +51,14 @@ async def _doctor(settings: Settings) -> int:
 
 
 async def _run(settings: Settings) -> None:
-    from bot.app import build_coralogix, build_services, create_app
+    from bot.app import build_runtime
     from bot.log import configure_logging
     from bot.server import serve
 
     configure_logging(settings)
-    api = build_coralogix(settings)
-    app = create_app(settings, services=build_services(api))
-    logging.getLogger("bot").info("starting bot (coralogix %s)", api.base_url)
-    await serve(settings, app, api)
+    runtime = await build_runtime(settings)
+    logging.getLogger("bot").info("starting bot (coralogix %s, %r)", runtime.api.base_url, runtime.store)
+    await serve(runtime)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.api import CoralogixClient, RetryPolicy
-from bot.services import IncidentService, Services
+from bot.background import BackgroundTasks
+from bot.server import build_web_app
+from bot.services import AlertService, IncidentService, Services
 from bot.settings import Settings
+from bot.slack_publisher import SlackAlertPublisher
+from bot.store import Store
+from bot.webhook import make_webhook_handler
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +39,6 @@ def build_coralogix(
     )
 
 
-def build_services(api: CoralogixClient) -> Services:
-    """The container handed to every listener."""
-    return Services(incidents=IncidentService(api))
-
-
 def build_slack_client(settings: Settings) -> AsyncWebClient:
     """The Web API client: configurable base URL (GovSlack, tests), and it waits out 429s once."""
     return AsyncWebClient(
@@ -46,11 +48,11 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
-def create_app(settings: Settings, *, services: Services, slack_client: AsyncWebClient | None = None) -> AsyncApp:
+def create_app(settings: Settings, *, services: Services, slack_client: AsyncWebClient) -> AsyncApp:
     """The Bolt app with every listener registered and `services` available to each by name."""
     signing_secret = settings.SLACK_SIGNING_SECRET.get_secret_value() if settings.SLACK_SIGNING_SECRET else None
     app = AsyncApp(
-        client=slack_client or build_slack_client(settings),
+        client=slack_client,
         signing_secret=signing_secret or "",
         # Socket Mode has no signatures; in HTTP mode every request is verified.
         request_verification_enabled=not settings.socket_mode,
@@ -66,3 +68,51 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
     app.middleware(inject_services)
     listeners.register(app)
     return app
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything one bot process runs, and how to stop it."""
+
+    settings: Settings
+    api: CoralogixClient
+    store: Store
+    slack_client: AsyncWebClient
+    services: Services
+    app: AsyncApp
+    tasks: BackgroundTasks
+
+    def web_app(self) -> web.Application:
+        """The HTTP application: Slack (in HTTP mode), the Coralogix webhook and /healthz."""
+        webhook = make_webhook_handler(self.settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks)
+        return build_web_app(self.app, serve_slack=not self.settings.socket_mode, webhook=webhook)
+
+    async def aclose(self) -> None:
+        """Let background work finish briefly, then close the pools."""
+        await self.tasks.drain()
+        await self.api.aclose()
+        await self.store.close()
+
+
+async def build_runtime(
+    settings: Settings,
+    *,
+    coralogix_transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    lookup_interval: float = 1.0,
+) -> Runtime:
+    """Open the store and build clients, services and the app for `settings`."""
+    store = await Store.open(settings.DATABASE_URL)
+    api = build_coralogix(settings, transport=coralogix_transport, retry=retry)
+    slack_client = build_slack_client(settings)
+    incidents = IncidentService(api)
+    alerts = AlertService(
+        store=store,
+        incidents=incidents,
+        publisher=SlackAlertPublisher(slack_client),
+        default_channel=settings.SLACK_ALERT_CHANNEL,
+        lookup_interval=lookup_interval,
+    )
+    services = Services(incidents=incidents, alerts=alerts, store=store)
+    app = create_app(settings, services=services, slack_client=slack_client)
+    return Runtime(settings, api, store, slack_client, services, app, BackgroundTasks())

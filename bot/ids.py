@@ -21,7 +21,34 @@ class BlockId(StrEnum):
     SUMMARY_FAILED = "summary_failed"
     SUMMARY_FOOTER = "summary_footer"
     USAGE = "usage"
+    # Alert messages: each render appends its version, so every update carries new block ids.
+    ALERT_HEAD = "alert_head"
+    ALERT_FIELDS = "alert_fields"
+    ALERT_EXTRA = "alert_extra"
+    ALERT_STATUS = "alert_status"
+    ALERT_ACTIONS = "alert_actions"
+
+
+class ActionId(StrEnum):
+    """Interactive elements the bot renders."""
+
+    RESOLVE = "alert_resolve"
+    ACKNOWLEDGE = "alert_acknowledge"
+    OPEN_IN_CORALOGIX = "alert_open_in_coralogix"
+
+
+class CallbackId(StrEnum):
+    """Shortcuts and modals, as declared in manifest.yml or set on views."""
+
+    RESOLVE_IN_MESSAGE = "resolve_incidents_in_message"
+    RESOLVE_IN_MESSAGE_MODAL = "resolve_incidents_in_message_modal"
+
+
+class EventType(StrEnum):
+    """Events API events the bot subscribes to (manifest.yml bot_events)."""
+
+    APP_MENTION = "app_mention"
 
 
 # Bot scopes the features need, and nothing more; manifest.yml declares exactly these (tested).
-BOT_SCOPES = frozenset({"commands", "chat:write"})
+BOT_SCOPES = frozenset({"commands", "chat:write", "app_mentions:read"})

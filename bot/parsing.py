@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_IDS_PER_COMMAND = 1000
 HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
@@ -66,3 +67,22 @@ def _ids_in_link(token: str) -> list[str]:
     if "://" not in token and "coralogix" not in token.lower():
         return []
     return list(dict.fromkeys(m.group(0) for m in UUID.finditer(token)))
+
+
+def ids_in_message(message: dict[str, Any]) -> list[str]:
+    """Incident ids anywhere in a Slack message: its text, blocks and attachments (any nesting), in order."""
+    found: dict[str, None] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.update((m.group(0).lower(), None) for m in UUID.finditer(value))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key not in {"ts", "thread_ts", "user", "bot_id", "app_id", "team", "client_msg_id", "block_id"}:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk({k: message.get(k) for k in ("text", "blocks", "attachments")})
+    return list(found)

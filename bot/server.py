@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -16,8 +17,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot import __version__
-from bot.api import CoralogixClient
-from bot.settings import Settings
+from bot.webhook import WEBHOOK_PATH, Handler
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
-def build_web_app(app: AsyncApp, *, serve_slack: bool = True) -> web.Application:
+def build_web_app(app: AsyncApp, *, serve_slack: bool = True, webhook: Handler | None = None) -> web.Application:
     """The aiohttp application: Slack's endpoint (HTTP mode) and a health check."""
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -39,20 +42,23 @@ def build_web_app(app: AsyncApp, *, serve_slack: bool = True) -> web.Application
     if serve_slack:
         web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
+    if webhook is not None:
+        web_app.router.add_post(WEBHOOK_PATH, webhook)
     return web_app
 
 
-async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient, stop: asyncio.Event | None = None) -> None:
+async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): the HTTP server, plus Socket Mode when configured."""
-    runner = web.AppRunner(build_web_app(app, serve_slack=not settings.socket_mode), access_log=None)
+    settings = runtime.settings
+    runner = web.AppRunner(runtime.web_app(), access_log=None)  # no access log: `?token=` must not be logged
     await runner.setup()
     site = web.TCPSite(runner, host="0.0.0.0", port=settings.PORT)  # noqa: S104 - a server binds all interfaces
     await site.start()
     socket_handler = None
     if settings.SLACK_APP_TOKEN is not None:
-        socket_handler = AsyncSocketModeHandler(app, settings.SLACK_APP_TOKEN.get_secret_value())
+        socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-        logger.info("connected to Slack in Socket Mode; /healthz on port %d", settings.PORT)
+        logger.info("connected to Slack in Socket Mode; HTTP routes on port %d", settings.PORT)
     else:
         logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
     if stop is None:
@@ -67,4 +73,4 @@ async def serve(settings: Settings, app: AsyncApp, api: CoralogixClient, stop: a
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()
-        await api.aclose()
+        await runtime.aclose()

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     CORALOGIX_REGION: Region = Region.EU1
     CORALOGIX_API_URL: str | None = None
     CORALOGIX_API_VERSION: ApiVersion = ApiVersion.LTS
+    CORALOGIX_WEBHOOK_SECRET: SecretStr | None = None
+    SLACK_ALERT_CHANNEL: str | None = None
+    DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
@@ -132,6 +135,21 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("CORALOGIX_WEBHOOK_SECRET")
+    @classmethod
+    def _webhook_secret_strength(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. the output of `openssl rand -hex 24`)")
+        return value
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        url = normalise_database_url(value.strip())
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be an sqlite:// or postgres(ql):// URL")
+        return url
+
     @property
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
@@ -141,6 +159,16 @@ class Settings(BaseSettings):
     def coralogix_host(self) -> str:
         """The API host: the explicit override, else the region's host."""
         return self.CORALOGIX_API_URL or REGION_HOSTS[self.CORALOGIX_REGION]
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver: Heroku's `postgres://…` and plain `postgresql://…` → asyncpg, `sqlite://` → aiosqlite."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url
 
 
 FIELD_NAMES = frozenset(Settings.model_fields)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.api.models import IncidentSeverity
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What `chat.postMessage` / `chat.update` need: a notification/fallback text, blocks, attachments."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]] | None = None
+
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.api.models import Incident
 from bot.formatters.common import (
     MESSAGE_BLOCK_LIMIT,
+    Message,
     context,
     date_token,
     escape,
@@ -34,14 +34,6 @@ HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
     Outcome.NOT_FOUND: (":grey_question: *Not found*", BlockId.SUMMARY_NOT_FOUND),
     Outcome.FAILED: (":x: *Failed*", BlockId.SUMMARY_FAILED),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """What `chat.postMessage` needs: a notification/fallback text and the blocks."""
-
-    text: str
-    blocks: list[dict[str, Any]]
 
 
 def incident_name(incident: Incident | None, incident_id: str) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import commands, errors
+from bot.listeners import actions, commands, errors, events, shortcuts
 
 
 def register(app: AsyncApp) -> None:
     """Attach every listener and the error handler to `app`."""
     errors.register(app)
     commands.register(app)
+    actions.register(app)
+    events.register(app)
+    shortcuts.register(app)

@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import new_error_id
-from bot.formatters.summary import Message, summary_message
+from bot.formatters.common import Message
+from bot.formatters.summary import summary_message
 from bot.formatters.usage import not_in_channel_text, refusal_text, resolving_text
 from bot.ids import Command
 from bot.parsing import parse_incident_ids
@@ -50,6 +51,7 @@ async def resolve_incident(
             failed[0].reason,
         )
     message = summary_message(report, user_id=command["user_id"], at=datetime.now(UTC), error_id=error_id)
+    await services.alerts.sync_resolved(report.results, user=command["user_id"], via="command")
     await post_in_channel(client, respond, command["channel_id"], message, bot_user_id=context.bot_user_id)
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.alerts import AlertService
 from bot.services.incidents import IdResult, IncidentService, Outcome, ResolveReport
+from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Everything listeners may use, built once in `bot.app.build_services`."""
+    """Everything listeners may use, built once in `bot.app.build_runtime`."""
 
     incidents: IncidentService
+    alerts: AlertService
+    store: Store
 
 
-__all__ = ["IdResult", "IncidentService", "Outcome", "ResolveReport", "Services"]
+__all__ = ["AlertService", "IdResult", "IncidentService", "Outcome", "ResolveReport", "Services"]

@@ -18,10 +18,12 @@ from bot.api import (
     BadRequestError,
     CoralogixClient,
     Incident,
+    IncidentStatus,
     NotFoundError,
     PermissionDeniedError,
 )
 from bot.api.client import MAX_CONCURRENCY
+from bot.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,22 @@ class IncidentService:
             results.update({r.id: r for r in chunk_results})
         await self._read_back_failures(results)
         return ResolveReport([results[i] for i in ids])
+
+    async def lookup(self, ids: Sequence[str]) -> dict[str, Incident]:
+        """The incidents Coralogix knows among `ids`, by id (read-only)."""
+        return dict((await self.api.batch_get_incidents(ids=ids)).incidents) if ids else {}
+
+    async def acknowledge(self, incident_id: str) -> Incident:
+        """Acknowledge one incident and confirm it from Coralogix's answer (or a read-back)."""
+        answer = {i.id: i for i in await self.api.acknowledge_incidents(ids=[incident_id])}
+        incident = answer.get(incident_id)
+        if incident is None or incident.status not in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+            incident = await self.api.get_incident(id=incident_id)
+        if incident.status not in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
+            raise UpstreamError(
+                f"Coralogix answered the acknowledge call but the incident is still {_status_word(incident)}."
+            )
+        return incident
 
     async def _precheck(self, ids: Sequence[str], results: dict[str, IdResult]) -> list[str]:
         """Read the incidents first: unknown and already-resolved ids need no resolve call."""

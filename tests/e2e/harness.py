@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.api import CoralogixClient, RetryPolicy
-from bot.app import build_coralogix, build_services, create_app
-from bot.server import SLACK_EVENTS_PATH, build_web_app
+from bot.app import Runtime, build_runtime
+from bot.server import SLACK_EVENTS_PATH
+from bot.webhook import WEBHOOK_PATH
 from tests.conftest import make_settings
 from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import serve_app
 from tests.fakes.slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+ALERT_CHANNEL = "C0ALERTS"
 # Real backoff shape, but short, so the retry tests take milliseconds plus any Retry-After.
 FAST_RETRY = RetryPolicy(initial_backoff=0.01, max_backoff=0.05)
 
@@ -41,7 +46,12 @@ class Harness:
     coralogix: FakeCoralogix
     bot_url: str
     http: aiohttp.ClientSession
-    api: CoralogixClient
+    runtime: Runtime
+
+    @property
+    def api(self) -> CoralogixClient:
+        """The bot's Coralogix client."""
+        return self.runtime.api
 
     def command_body(self, text: str, *, user: str = "U0ONCALL", channel: str = "C0ALERTS") -> str:
         """A form-encoded /resolve-incident payload with the fields Slack sends."""
@@ -77,21 +87,102 @@ class Harness:
         body = self.command_body(text, **kwargs)
         return await self.post(body, sign(body))
 
+    async def interactive(self, payload: dict[str, Any]) -> tuple[int, str]:
+        """Send a signed interactivity payload (block_actions, message_action, view_submission)."""
+        body = "payload=" + quote(json.dumps(payload))
+        return await self.post(body, sign(body))
+
+    async def click(
+        self, action_id: str, *, ts: str, channel: str = ALERT_CHANNEL, user: str = "U0ONCALL", value: str = "alert"
+    ) -> tuple[int, str]:
+        """Click a button on the bot message (channel, ts), as Slack sends it."""
+        return await self.interactive(
+            {
+                "type": "block_actions",
+                "user": {"id": user, "username": "oncall"},
+                "api_app_id": "A111",
+                "team": {"id": "T111"},
+                "channel": {"id": channel, "name": "alerts"},
+                "container": {
+                    "type": "message_attachment",
+                    "message_ts": ts,
+                    "channel_id": channel,
+                    "attachment_id": 1,
+                    "is_ephemeral": False,
+                },
+                "message": {"type": "message", "ts": ts, "bot_id": "B111", "text": "alert"},
+                "trigger_id": "111.222.trigger",
+                "response_url": self.slack.response_url,
+                "actions": [
+                    {
+                        "action_id": action_id,
+                        "block_id": "alert_actions_0",
+                        "type": "button",
+                        "value": value,
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+        )
+
+    async def event(self, event: dict[str, Any], *, event_id: str, retry_num: int | None = None) -> tuple[int, str]:
+        """Deliver an Events API callback, signed; `retry_num` adds Slack's retry headers."""
+        body = json.dumps(
+            {
+                "token": "x",
+                "team_id": "T111",
+                "api_app_id": "A111",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        headers = sign(body)
+        if retry_num is not None:
+            headers |= {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(body, headers, content_type="application/json")
+
+    async def webhook(
+        self, body: Any, *, secret: str | None = WEBHOOK_SECRET, in_query: bool = False, raw: bytes | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """POST a Coralogix notification to the webhook route."""
+        url = f"{self.bot_url}{WEBHOOK_PATH}"
+        headers = {"Content-Type": "application/json"}
+        if secret is not None and in_query:
+            url += f"?token={quote(secret)}"
+        elif secret is not None:
+            headers["Authorization"] = f"Bearer {secret}"
+        data = raw if raw is not None else json.dumps(body).encode()
+        async with self.http.post(url, data=data, headers=headers) as response:
+            text = await response.text()
+            return response.status, (json.loads(text) if text.startswith("{") else {"text": text})
+
 
 @asynccontextmanager
 async def running_bot(
     coralogix: FakeCoralogix | None = None, slack: FakeSlack | None = None, **settings: Any
 ) -> AsyncIterator[Harness]:
-    """Start fake Slack, fake Coralogix and the bot's HTTP server; stop them all afterwards."""
+    """Start fake Slack, fake Coralogix and the bot's HTTP server; stop them all afterwards.
+
+    The store is a fresh SQLite file unless DATABASE_URL is given (the caller then owns its state).
+    """
     slack = slack or FakeSlack()
     coralogix = coralogix or FakeCoralogix()
     async with AsyncExitStack() as stack:
         slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
         coralogix.base_url = await stack.enter_async_context(serve_app(coralogix.app()))
-        config = make_settings(SLACK_API_URL=slack.api_url, CORALOGIX_API_URL=coralogix.base_url, **settings)
-        api = build_coralogix(config, retry=FAST_RETRY)
-        stack.push_async_callback(api.aclose)
-        app = create_app(config, services=build_services(api))
-        bot_url = await stack.enter_async_context(serve_app(build_web_app(app)))
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        defaults = {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bot.sqlite3",
+            "CORALOGIX_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "SLACK_ALERT_CHANNEL": ALERT_CHANNEL,
+        }
+        config = make_settings(
+            SLACK_API_URL=slack.api_url, CORALOGIX_API_URL=coralogix.base_url, **{**defaults, **settings}
+        )
+        runtime = await build_runtime(config, retry=FAST_RETRY, lookup_interval=0.05)
+        stack.push_async_callback(runtime.aclose)
+        bot_url = await stack.enter_async_context(serve_app(runtime.web_app()))
         http = await stack.enter_async_context(aiohttp.ClientSession())
-        yield Harness(slack=slack, coralogix=coralogix, bot_url=bot_url, http=http, api=api)
+        yield Harness(slack=slack, coralogix=coralogix, bot_url=bot_url, http=http, runtime=runtime)

@@ -8,11 +8,12 @@ import signal
 import socket
 import sys
 from contextlib import AsyncExitStack
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 import aiohttp
 
-from bot.app import build_coralogix, build_services, create_app
+from bot.app import build_runtime
 from bot.server import serve
 from tests.conftest import ROOT, make_settings
 from tests.e2e.harness import sign
@@ -30,7 +31,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_python_m_bot_serves_resolves_and_stops_cleanly() -> None:
+async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) -> None:
     """`python -m bot` binds PORT, answers /healthz, resolves a signed command, exits 0 on SIGTERM, logs no secret."""
     slack, cx = FakeSlack(), FakeCoralogix()
     cx.add(make_incident(ID_A))
@@ -48,6 +49,8 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly() -> None:
             "CORALOGIX_API_URL": cx.base_url,
             "PORT": str(port),
             "LOG_LEVEL": "DEBUG",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
+            "CORALOGIX_WEBHOOK_SECRET": "process-test-webhook-secret",
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -99,11 +102,11 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly() -> None:
     log = output.decode()
     assert process.returncode == 0, log
     assert "Traceback" not in log
-    for secret in (VALID_TOKEN, "test-signing-secret", API_KEY):
+    for secret in (VALID_TOKEN, "test-signing-secret", API_KEY, "process-test-webhook-secret"):
         assert secret not in log
 
 
-async def test_socket_mode_acks_over_the_socket_and_serves_healthz() -> None:
+async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Path) -> None:
     """With SLACK_APP_TOKEN set, commands arrive over the socket, are acked there, and /healthz still answers."""
     slack, cx = FakeSlack(), FakeCoralogix()
     cx.add(make_incident(ID_A))
@@ -118,10 +121,9 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz() -> None:
             CORALOGIX_API_URL=cx.base_url,
             PORT=port,
         )
-        api = build_coralogix(settings)
-        app = create_app(settings, services=build_services(api))
+        runtime = await build_runtime(settings)
         stop = asyncio.Event()
-        server = asyncio.create_task(serve(settings, app, api, stop))
+        server = asyncio.create_task(serve(runtime, stop))
         try:
             await wait_for(lambda: slack.socket is not None, what="socket connection")
             await slack.send_envelope(

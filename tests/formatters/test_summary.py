@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.api.models import Incident, IncidentSeverity, IncidentStatus
-from bot.formatters.common import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT
-from bot.formatters.summary import Message, summary_message
+from bot.formatters.common import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT, Message
+from bot.formatters.summary import summary_message
 from bot.ids import BlockId
 from bot.services.incidents import IdResult, Outcome, ResolveReport
 

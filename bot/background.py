@@ -1,0 +1,48 @@
+"""Work that outlives an HTTP answer (the webhook answers first, posts to Slack after).
+
+The event loop keeps only weak references to tasks, so they are held here until done; failures
+are logged with an error id; shutdown waits a little for what is still running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.errors import new_error_id
+
+logger = logging.getLogger(__name__)
+
+
+class BackgroundTasks:
+    """A set of running tasks."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run `coro` after the caller returns; its failure is logged, never lost."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error(
+                "background task %s failed error_id=%s", task.get_name(), new_error_id(), exc_info=task.exception()
+            )
+
+    async def drain(self, grace: float = 10.0) -> None:
+        """Wait up to `grace` seconds for running tasks, then cancel the rest."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+
+    def __len__(self) -> int:
+        return len(self._tasks)

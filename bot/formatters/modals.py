@@ -1,0 +1,101 @@
+"""Modal views, as pure functions: the message shortcut's loading, list and empty states."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.api.models import Incident
+from bot.formatters.common import escape, section, severity_marker, severity_word, truncate
+from bot.ids import CallbackId
+
+SELECT_BLOCK = "incidents"
+SELECT_ACTION = "selected"
+NOTE_BLOCK = "note"
+NOTE_ACTION = "note_text"
+MAX_OPTIONS = 100
+TITLE = "Resolve incidents"
+
+
+def _base(private_metadata: dict[str, str], blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": CallbackId.RESOLVE_IN_MESSAGE_MODAL.value,
+        "title": {"type": "plain_text", "text": TITLE},
+        "close": {"type": "plain_text", "text": "Close" if not submit else "Cancel"},
+        "private_metadata": json.dumps(private_metadata),
+        "blocks": blocks,
+    }
+    if submit:
+        view["submit"] = {"type": "plain_text", "text": "Resolve"}
+    return view
+
+
+def loading_view(private_metadata: dict[str, str], count: int) -> dict[str, Any]:
+    """Shown at once, inside Slack's 3-second trigger window, while Coralogix is asked for names."""
+    noun = "id" if count == 1 else "ids"
+    text = f":hourglass_flowing_sand: Looking up {count} incident {noun} in Coralogix…"
+    return _base(private_metadata, [section(text)], submit=False)
+
+
+def empty_view(private_metadata: dict[str, str]) -> dict[str, Any]:
+    """No incident ids in the message: nothing to submit."""
+    text = (
+        ":grey_question: No Coralogix incident ids found in this message. Incident ids are 36-character "
+        "ids like `3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15`, as in Coralogix links."
+    )
+    return _base(private_metadata, [section(text)], submit=False)
+
+
+def error_view(private_metadata: dict[str, str], reason: str, error_id: str) -> dict[str, Any]:
+    """Coralogix could not be asked; say why instead of hanging on "Looking up…"."""
+    text = f":warning: Could not read the incidents from Coralogix: {escape(reason)}\nError id: `{error_id}`"
+    return _base(private_metadata, [section(text)], submit=False)
+
+
+def _line(incident_id: str, incident: Incident | None) -> str:
+    if incident is None:
+        return f":grey_question: `{incident_id}`: not found in Coralogix"
+    name = escape(truncate(incident.name or incident_id, 150))
+    state = "resolved" if incident.is_resolved else (incident.status or "unknown").removeprefix("INCIDENT_STATUS_")
+    return f"{severity_marker(incident.severity)} *{name}* · {str(state).lower()}"
+
+
+def _option(incident: Incident) -> dict[str, Any]:
+    label = f"{severity_word(incident.severity)} · {incident.name or incident.id}"
+    return {"text": {"type": "plain_text", "text": truncate(label, 75)}, "value": incident.id}
+
+
+def list_view(private_metadata: dict[str, str], ids: list[str], found: dict[str, Incident]) -> dict[str, Any]:
+    """The incidents of the message with their states; open ones pre-selected for resolving."""
+    lines = [_line(i, found.get(i)) for i in ids]
+    blocks: list[dict[str, Any]] = [section(truncate("\n".join(lines), 3000))]
+    open_incidents = [found[i] for i in ids if i in found and not found[i].is_resolved][:MAX_OPTIONS]
+    if not open_incidents:
+        blocks.append(section("Nothing to resolve: every incident here is already resolved or unknown."))
+        return _base(private_metadata, blocks, submit=False)
+    options = [_option(i) for i in open_incidents]
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": SELECT_BLOCK,
+            "label": {"type": "plain_text", "text": "Incidents to resolve"},
+            "element": {
+                "type": "multi_static_select",
+                "action_id": SELECT_ACTION,
+                "options": options,
+                "initial_options": options,
+                "placeholder": {"type": "plain_text", "text": "Pick incidents"},
+            },
+        }
+    )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": NOTE_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Resolution note"},
+            "element": {"type": "plain_text_input", "action_id": NOTE_ACTION, "max_length": 500},
+        }
+    )
+    return _base(private_metadata, blocks, submit=True)

@@ -1,0 +1,48 @@
+"""Buttons on alert messages: ack at once, then act through the alert service (which guards double clicks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.formatters.replies import outcome_text
+from bot.ids import ActionId
+from bot.services import Services
+from bot.services.alerts import Action
+
+WORDS = {Action.RESOLVE: "resolve", Action.ACKNOWLEDGE: "acknowledge"}
+
+
+async def _act(action: Action, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    await ack()
+    channel = body["channel"]["id"]
+    user = body["user"]["id"]
+    ts = body.get("container", {}).get("message_ts") or body["message"]["ts"]
+    outcome = await services.alerts.act(channel=channel, ts=ts, action=action, user=user, via="button")
+    text = outcome_text(outcome, WORDS[action])
+    if text:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+
+
+async def resolve_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    """The Resolve button (after its confirm dialog)."""
+    await _act(Action.RESOLVE, ack, body, client, services)
+
+
+async def acknowledge_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    """The Acknowledge button."""
+    await _act(Action.ACKNOWLEDGE, ack, body, client, services)
+
+
+async def open_clicked(ack: AsyncAck) -> None:
+    """The Open-in-Coralogix link button: Slack opens the URL; the request only needs an ack."""
+    await ack()
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the button listeners."""
+    app.action(ActionId.RESOLVE.value)(resolve_clicked)
+    app.action(ActionId.ACKNOWLEDGE.value)(acknowledge_clicked)
+    app.action(ActionId.OPEN_IN_CORALOGIX.value)(open_clicked)

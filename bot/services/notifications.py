@@ -1,0 +1,154 @@
+"""Alert notifications from Coralogix (outbound webhook or Notification Center), as the bot reads them.
+
+The body is whatever the user's template produced, so the model is tolerant: known fields are
+typed and normalised, unknown ones are kept for display only and never drive any decision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.api.models import IncidentSeverity
+from bot.parsing import is_incident_id
+
+
+class AlertAction(StrEnum):
+    """Whether the alert fired or ended."""
+
+    TRIGGER = "trigger"
+    RESOLVE = "resolve"
+
+
+_ACTION_WORDS = {
+    "trigger": AlertAction.TRIGGER,
+    "triggered": AlertAction.TRIGGER,
+    "firing": AlertAction.TRIGGER,
+    "fire": AlertAction.TRIGGER,
+    "open": AlertAction.TRIGGER,
+    "alert": AlertAction.TRIGGER,
+    "resolve": AlertAction.RESOLVE,
+    "resolved": AlertAction.RESOLVE,
+    "recovered": AlertAction.RESOLVE,
+    "ok": AlertAction.RESOLVE,
+    "close": AlertAction.RESOLVE,
+    "closed": AlertAction.RESOLVE,
+}
+_SEVERITY_WORDS = {
+    "critical": IncidentSeverity.CRITICAL,
+    "p1": IncidentSeverity.CRITICAL,
+    "error": IncidentSeverity.ERROR,
+    "p2": IncidentSeverity.ERROR,
+    "warning": IncidentSeverity.WARNING,
+    "p3": IncidentSeverity.WARNING,
+    "info": IncidentSeverity.INFO,
+    "p4": IncidentSeverity.INFO,
+    "low": IncidentSeverity.LOW,
+    "p5": IncidentSeverity.LOW,
+}
+KNOWN_FIELDS = frozenset(
+    {
+        "alert_id",
+        "alert_name",
+        "alert_action",
+        "severity",
+        "description",
+        "alert_url",
+        "application",
+        "subsystem",
+        "timestamp",
+        "incident_id",
+        "channel",
+        "group_by",
+    }
+)
+
+
+class AlertNotification(BaseModel):
+    """One notification; `extras` are the fields the bot does not know, kept for display."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+
+    alert_id: str = Field(min_length=1, max_length=255)
+    alert_name: str = Field(min_length=1, max_length=1000)
+    alert_action: AlertAction = AlertAction.TRIGGER
+    severity: str | None = None
+    description: str | None = None
+    alert_url: str | None = None
+    application: str | None = None
+    subsystem: str | None = None
+    timestamp: datetime | None = None
+    incident_id: str | None = None
+    channel: str | None = None
+    group_by: str | None = None
+
+    @field_validator("alert_id", "alert_name", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("alert_action", mode="before")
+    @classmethod
+    def _action(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return AlertAction.TRIGGER
+        word = str(value).strip().lower()
+        if word not in _ACTION_WORDS:
+            raise ValueError("must be trigger or resolve (triggered/resolved are accepted too)")
+        return _ACTION_WORDS[word]
+
+    @field_validator("severity", "description", "alert_url", "application", "subsystem", "channel", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and (not value.strip() or value.strip().startswith("$"))):
+            return None  # an empty or unreplaced `$PLACEHOLDER` means "not given"
+        return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("group_by", mode="before")
+    @classmethod
+    def _group_by(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={v}" for k, v in value.items())
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return cls._optional_text(value)
+
+    @field_validator("timestamp", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        if isinstance(value, str) and (not value.strip() or value.startswith("$")):
+            return None
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            number = float(value)
+            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
+        return value
+
+    @field_validator("incident_id", mode="before")
+    @classmethod
+    def _incident_id(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and (not value.strip() or value.startswith("$"))):
+            return None
+        if not isinstance(value, str) or not is_incident_id(value.strip()):
+            raise ValueError("must be a Coralogix incident id (36-character UUID)")
+        return value.strip().lower()
+
+    @property
+    def incident_severity(self) -> IncidentSeverity | None:
+        """The severity word mapped onto Coralogix's scale (P1 to P5 too)."""
+        return _SEVERITY_WORDS.get((self.severity or "").strip().lower())
+
+    @property
+    def extras(self) -> dict[str, str]:
+        """Fields the bot does not know, as text (for display only)."""
+        return {k: str(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")}
+
+    @property
+    def safe_url(self) -> str | None:
+        """`alert_url` only when it is an http(s) URL Slack accepts on a button."""
+        url = self.alert_url
+        if url and url.lower().startswith(("https://", "http://")) and len(url) <= 3000 and " " not in url:
+            return url
+        return None

@@ -1,0 +1,54 @@
+"""The Slack side of the alert use cases: posts, re-renders and thread replies with the Web API."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.formatters.alert import AlertState, alert_message, thread_text
+from bot.services.alerts import ThreadLine
+from bot.services.notifications import AlertNotification
+from bot.store import AlertRecord, AlertStatus
+
+logger = logging.getLogger(__name__)
+
+
+class SlackAlertPublisher:
+    """Implements `bot.services.alerts.AlertPublisher` with chat.postMessage and chat.update."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> str:
+        """Post a new alert message; returns its ts."""
+        via = "coralogix" if status is AlertStatus.RESOLVED else None
+        message = alert_message(notification, AlertState(status=status, via=via))
+        answer = await self.client.chat_postMessage(
+            channel=channel, text=message.text, attachments=message.attachments, unfurl_links=False
+        )
+        return str(answer["ts"])
+
+    async def update_alert(self, record: AlertRecord) -> None:
+        """Re-render the message from the record; a failure is logged, never fatal to the action."""
+        notification = AlertNotification.model_validate(record.notification)
+        message = alert_message(notification, AlertState.of(record))
+        try:
+            await self.client.chat_update(
+                channel=record.channel, ts=record.ts, text=message.text, attachments=message.attachments, blocks=[]
+            )
+        except SlackApiError as e:
+            logger.warning(
+                "could not update alert message %s/%s: %s", record.channel, record.ts, e.response.get("error")
+            )
+
+    async def thread_reply(self, record: AlertRecord, line: ThreadLine) -> None:
+        """One line in the alert's thread; a failure is logged, never fatal to the action."""
+        text = thread_text(line)
+        try:
+            await self.client.chat_postMessage(
+                channel=record.channel, thread_ts=record.ts, text=text, unfurl_links=False
+            )
+        except SlackApiError as e:
+            logger.warning("could not reply in thread %s/%s: %s", record.channel, record.ts, e.response.get("error"))

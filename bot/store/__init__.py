@@ -1,0 +1,5 @@
+"""Where the bot remembers which Slack message shows which alert/incident (SQLAlchemy 2, async)."""
+
+from bot.store.db import AlertRecord, AlertStatus, Store
+
+__all__ = ["AlertRecord", "AlertStatus", "Store"]

@@ -1,0 +1,41 @@
+"""Create or migrate the schema at start, without a separate migration tool.
+
+The schema version lives in `schema_version`. Version 1 is the tables as `db.py` declares them
+(created with `create_all`, which never touches existing tables). Later versions append a step
+to MIGRATIONS; each runs once, in order, inside one transaction with the version bump.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+Step = Callable[[Connection], None]
+
+# Steps after version 1, in order: MIGRATIONS[0] takes the schema from 1 to 2, and so on.
+MIGRATIONS: list[Step] = []
+CURRENT_VERSION = 1 + len(MIGRATIONS)
+
+_version_meta = MetaData()
+schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
+
+
+def _migrate(connection: Connection, metadata: MetaData) -> None:
+    _version_meta.create_all(connection)
+    found = connection.execute(select(schema_version.c.version)).scalar()
+    if found is None:
+        metadata.create_all(connection)
+        connection.execute(insert(schema_version).values(version=CURRENT_VERSION))
+        return
+    for step in MIGRATIONS[found - 1 :]:
+        step(connection)
+    if found != CURRENT_VERSION:
+        connection.execute(update(schema_version).values(version=CURRENT_VERSION))
+
+
+async def migrate(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Bring the database to CURRENT_VERSION."""
+    async with engine.begin() as connection:
+        await connection.run_sync(_migrate, metadata)

@@ -1,0 +1,79 @@
+"""`POST /coralogix/webhook`: alert notifications from Coralogix, answered within a second.
+
+Authenticated by CORALOGIX_WEBHOOK_SECRET as `Authorization: Bearer <secret>` or `?token=<secret>`
+(for senders that cannot set headers), compared in constant time. The body is validated, the
+answer goes out, and posting to Slack happens afterwards in a background task.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from pydantic import SecretStr, ValidationError
+
+from bot.background import BackgroundTasks
+from bot.services.alerts import AlertService
+from bot.services.notifications import AlertNotification
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/coralogix/webhook"
+MAX_BODY = 256 * 1024
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _presented_secret(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.query.get("token")
+
+
+def _problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        name = ".".join(str(p) for p in item["loc"]) or "body"
+        message = "is required" if item["type"] == "missing" else item["msg"].removeprefix("Value error, ")
+        parts.append(f"{name} {message}")
+    return "; ".join(parts)
+
+
+def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks) -> Handler:
+    """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if secret is None:
+            raise web.HTTPNotFound()
+        presented = _presented_secret(request)
+        if presented is None or not hmac.compare_digest(presented.encode(), secret.get_secret_value().encode()):
+            reason = "no credentials" if presented is None else "wrong secret"
+            logger.warning("webhook refused from %s: %s", request.remote, reason)
+            return _problem(401, "unauthorized")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
+        raw = await request.content.read(MAX_BODY + 1)
+        if len(raw) > MAX_BODY:
+            return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "body is not valid JSON")
+        if not isinstance(body, dict):
+            return _problem(400, "body must be a JSON object")
+        try:
+            notification = AlertNotification.model_validate(body)
+        except ValidationError as e:
+            return _problem(400, _describe(e))
+        tasks.spawn(alerts.handle_notification(notification), name=f"notification {notification.alert_id}")
+        logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
+        return web.json_response({"ok": True}, status=202)
+
+    return handle
