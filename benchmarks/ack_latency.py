@@ -1,6 +1,6 @@
 """Ack latency of /resolve-incident while Coralogix is slow: one command, then N concurrent ones.
 
-Runs the real bot on loopback between the test fakes (fake Coralogix answering resolve after
+Runs the real bot on loopback between the test fakes (fake Coralogix answering every call after
 DELAY seconds) and measures, per command, the time from sending the signed request to Slack's
 HTTP answer (the ack), and the time until the summary reached the fake Slack.
 
@@ -45,7 +45,7 @@ async def main(delay: float, concurrent: int) -> None:
 
         single = await one(ids[0])
         await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == 1, within=30)
-        print(f"fake Coralogix resolve delay: {delay:.1f} s")
+        print(f"fake Coralogix delay on every call: {delay:.1f} s")
         print(f"1 command: ack in {single * 1000:.1f} ms")
 
         start = time.perf_counter()

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
@@ -44,7 +44,8 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.SLACK_BOT_TOKEN.get_secret_value(),
         base_url=settings.SLACK_API_URL,
-        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        # The defaults (one retry on connection errors) plus waiting out 429s; passing a list replaces them.
+        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 

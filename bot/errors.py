@@ -1,7 +1,6 @@
 """Errors the bot itself raises, each with a message that is safe to show in Slack.
 
     BotError                base; `user_message` is shown to the user, with an error id
-    ├── UserInputError      the user asked for something the bot cannot do
     └── UpstreamError       Slack or Coralogix failed in a way the user should know about
 
 Coralogix client errors (`bot.api.errors.ApiError`) are shown the same way by the error handler.
@@ -18,10 +17,6 @@ class BotError(Exception):
     def __init__(self, user_message: str) -> None:
         super().__init__(user_message)
         self.user_message = user_message
-
-
-class UserInputError(BotError):
-    """The request cannot be served as asked."""
 
 
 class UpstreamError(BotError):

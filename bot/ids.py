@@ -20,7 +20,6 @@ class BlockId(StrEnum):
     SUMMARY_NOT_FOUND = "summary_not_found"
     SUMMARY_FAILED = "summary_failed"
     SUMMARY_FOOTER = "summary_footer"
-    USAGE = "usage"
     # Alert messages: each render appends its version, so every update carries new block ids.
     ALERT_HEAD = "alert_head"
     ALERT_FIELDS = "alert_fields"

@@ -18,6 +18,7 @@ UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 _EXACT_UUID = re.compile(rf"^{UUID.pattern}$")
 _SLACK_LINK = re.compile(r"<(https?://[^<>|\s]+)(?:\|[^<>]*)?>")
 _SEPARATORS = re.compile(r"[\s,;]+")
+_INCIDENT_IN_LINK = re.compile(rf"incidents?(?:[/=:]|Id=|_id=|%2F)+({UUID.pattern})", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +64,12 @@ def parse_incident_ids(text: str) -> ParsedIds:
 
 
 def _ids_in_link(token: str) -> list[str]:
-    """The ids inside a pasted link; a link naming two different ids is taken at its word."""
+    """The incident id inside a pasted link: the one after an `incident` path segment or parameter
+    when there is one (the link may also carry an alert id), else every id it names."""
     if "://" not in token and "coralogix" not in token.lower():
         return []
-    return list(dict.fromkeys(m.group(0) for m in UUID.finditer(token)))
+    marked = [m.group(1) for m in _INCIDENT_IN_LINK.finditer(token)]
+    return list(dict.fromkeys(marked or [m.group(0) for m in UUID.finditer(token)]))
 
 
 def ids_in_message(message: dict[str, Any]) -> list[str]:

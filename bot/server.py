@@ -55,18 +55,18 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     site = web.TCPSite(runner, host="0.0.0.0", port=settings.PORT)  # noqa: S104 - a server binds all interfaces
     await site.start()
     socket_handler = None
-    if settings.SLACK_APP_TOKEN is not None:
-        socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
-        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-        logger.info("connected to Slack in Socket Mode; HTTP routes on port %d", settings.PORT)
-    else:
-        logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
+        if settings.SLACK_APP_TOKEN is not None:
+            socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
+            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+            logger.info("connected to Slack in Socket Mode; HTTP routes on port %d", settings.PORT)
+        else:
+            logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
         await stop.wait()
     finally:
         logger.info("shutting down")

@@ -121,6 +121,8 @@ class Settings(BaseSettings):
             raise ValueError("must be scheme://host[:port] with no path, e.g. https://api.eu2.coralogix.com")
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
+        if parts.username or parts.password:
+            raise ValueError("must not carry credentials: the key goes in CORALOGIX_API_KEY")
         return f"{parts.scheme}://{parts.netloc}"
 
     @field_validator("SLACK_SIGNING_SECRET")

@@ -197,3 +197,11 @@ def test_slack_special_mentions_stay_invalid_tokens() -> None:
     parsed = parse_incident_ids(f"<!here> {A} <#C123>")
     assert parsed.ids == [A]
     assert parsed.invalid == ["<!here>", "<#C123>"]
+
+
+def test_link_with_an_alert_id_and_an_incident_id_takes_the_incident() -> None:
+    """A Coralogix link carrying an alert id and, after `incidents/`, the incident id yields only the incident id."""
+    alert = "0a0a0a0a-1111-4111-8111-000000000001"
+    incident = "0b0b0b0b-2222-4222-8222-000000000002"
+    link = f"https://team.app.coralogix.us/#/alerts/{alert}/incidents/{incident}?x=1"
+    assert parse_incident_ids(link).ids == [incident]

@@ -351,3 +351,9 @@ def test_secrets_hidden_in_repr_and_str() -> None:
         for secret in SECRETS:
             assert secret not in rendered
     assert "**********" in repr(settings)
+
+
+def test_coralogix_url_with_credentials_is_refused() -> None:
+    """CORALOGIX_API_URL may not carry user:password (it is logged and printed by doctor)."""
+    with pytest.raises(ValidationError, match="must not carry credentials"):
+        load_settings({**VALID, "CORALOGIX_API_URL": "https://user:secret@api.eu2.coralogix.com"})

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
+from tenacity.stop import stop_base
 
 from bot.api.errors import ApiConnectionError, ApiError, ApiStatusError, RateLimitError, ServerError
 
@@ -43,17 +44,30 @@ def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
         delay = random.uniform(0, ceiling)
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, ApiStatusError) and error.retry_after is not None:
-            delay = max(delay, min(error.retry_after, policy.max_retry_after))
+            delay = max(delay, error.retry_after)  # never longer than max_retry_after: see _RetryAfterTooLong
         return delay
 
     return wait
+
+
+class _RetryAfterTooLong(stop_base):
+    """Stop at once when Coralogix's Retry-After is longer than we may wait: retrying early is not honouring it."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        return bool(isinstance(error, ApiStatusError) and error.retry_after and error.retry_after > self.limit)
 
 
 def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
     """A tenacity controller for one call; re-raises the last typed error when it gives up."""
     return AsyncRetrying(
         retry=retry_if_exception(is_transient),
-        stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_total_seconds),
+        stop=stop_after_attempt(policy.max_attempts)
+        | stop_before_delay(policy.max_total_seconds)
+        | _RetryAfterTooLong(policy.max_retry_after),
         wait=_wait(policy),
         sleep=sleep,
         reraise=True,

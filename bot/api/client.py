@@ -81,7 +81,7 @@ class CoralogixClient:
         self.routes = routes_for(version)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._api_key = api_key.get_secret_value()
+        self._api_key = api_key
         self._http = build_http_client(
             base_url=host.rstrip("/") + self.routes.base, api_key=api_key, transport=transport
         )
@@ -190,7 +190,7 @@ class CoralogixClient:
             response = await self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException as e:
             raise ApiTimeoutError(_timeout_message(e, operation), operation=operation) from e
-        except httpx.TransportError as e:
+        except httpx.RequestError as e:  # transport failures, and bodies that cannot be decoded
             raise ApiConnectionError(
                 f"Could not reach Coralogix at {self._http.base_url.host} ({type(e).__name__}); "
                 "check CORALOGIX_REGION / CORALOGIX_API_URL and the network.",
@@ -198,7 +198,7 @@ class CoralogixClient:
             ) from e
         if not response.is_success:
             logger.warning("coralogix %s answered %d", operation, response.status_code)
-            raise status_error(response, operation=operation, secrets=(self._api_key,))
+            raise status_error(response, operation=operation, secrets=(self._api_key.get_secret_value(),))
         try:
             return model.model_validate_json(response.content or b"{}")
         except ValidationError as e:

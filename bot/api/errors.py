@@ -121,16 +121,19 @@ _BY_STATUS: dict[int, type[ApiStatusError]] = {
 }
 
 
-def _api_message(response: httpx.Response) -> str | None:
-    """Coralogix's own message, from either error shape: `{code, message}` or `{code, message, details}`."""
+def _api_message(response: httpx.Response, secrets: tuple[str, ...]) -> str | None:
+    """Coralogix's own message, from either error shape: `{code, message}` or `{code, message, details}`.
+
+    Secrets are cut out before the text is shortened, so no prefix of one can survive the cut.
+    """
     with contextlib.suppress(ValueError, UnicodeDecodeError):
         body: Any = json.loads(response.content or b"null")
         if isinstance(body, dict):
             message = body.get("message") or body.get("error")
             if isinstance(message, str) and message:
-                return message[:500]
+                return _redact(message, secrets)[:500]
     text = response.text.strip() if response.content else ""
-    return text[:200] or None
+    return _redact(text, secrets)[:200] or None
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -151,9 +154,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, (when - now).total_seconds())
 
 
-def _redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    if text is None:
-        return None
+def _redact(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "[redacted]")
@@ -167,7 +168,7 @@ def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str
     """
     status = response.status_code
     cls = _BY_STATUS.get(status, ServerError if status >= 500 else ApiStatusError)
-    api_message = _redact(_api_message(response), secrets)
+    api_message = _api_message(response, secrets)
     request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
     if cls is PermissionDeniedError:
         permission = PERMISSIONS.get(operation, "incidents:read")
@@ -186,6 +187,9 @@ def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str
     else:
         hint = cls.hint or f"Coralogix answered HTTP {status}."
     message = hint if not api_message else f"{hint} Coralogix said: {api_message}"
+    retry_after = _retry_after(response)
+    if cls is RateLimitError and retry_after:
+        message += f" Coralogix asks to wait {retry_after:.0f} s."
     if request_id:
         message += f" (request id {request_id})"
     return cls(
@@ -194,5 +198,5 @@ def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str
         status_code=status,
         api_message=api_message,
         request_id=request_id,
-        retry_after=_retry_after(response),
+        retry_after=retry_after,
     )

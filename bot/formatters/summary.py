@@ -28,11 +28,12 @@ IDS_PER_LINE = 60
 # The escaped reason in front of such a line, so that reason and ids fit one 3 000-character section.
 LIST_REASON_LIMIT = 500
 
+# Failures first: when a huge summary must be cut, what someone still has to act on stays visible.
 HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
+    Outcome.FAILED: (":x: *Failed*", BlockId.SUMMARY_FAILED),
+    Outcome.NOT_FOUND: (":grey_question: *Not found*", BlockId.SUMMARY_NOT_FOUND),
     Outcome.RESOLVED: (":white_check_mark: *Resolved*", BlockId.SUMMARY_RESOLVED),
     Outcome.ALREADY_RESOLVED: (":ballot_box_with_check: *Already resolved*", BlockId.SUMMARY_ALREADY),
-    Outcome.NOT_FOUND: (":grey_question: *Not found*", BlockId.SUMMARY_NOT_FOUND),
-    Outcome.FAILED: (":x: *Failed*", BlockId.SUMMARY_FAILED),
 }
 
 

@@ -6,11 +6,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import new_error_id
+from bot.errors import UpstreamError, new_error_id
 from bot.formatters.common import Message
 from bot.formatters.summary import summary_message
 from bot.formatters.usage import not_in_channel_text, refusal_text, resolving_text
@@ -58,16 +59,23 @@ async def resolve_incident(
 async def post_in_channel(
     client: AsyncWebClient, respond: AsyncRespond, channel: str, message: Message, *, bot_user_id: str | None
 ) -> None:
-    """Post with chat.postMessage; where the bot may not post, go through response_url and say why."""
+    """Post with chat.postMessage; when that fails for any reason, go through response_url (which
+    works in any channel), text-only if the blocks are refused. The report is never lost silently."""
     try:
         await client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
         return
     except SlackApiError as e:
-        if e.response.get("error") not in CANNOT_POST:
-            raise
-        logger.info("cannot post in %s (%s); using response_url", channel, e.response.get("error"))
-    await respond(text=message.text, blocks=message.blocks, response_type="in_channel")
-    await respond(text=not_in_channel_text(bot_user_id), response_type="ephemeral")
+        error = str(e.response.get("error"))
+    except (aiohttp.ClientError, TimeoutError) as e:
+        error = type(e).__name__
+    logger.info("chat.postMessage to %s failed (%s); using response_url", channel, error)
+    answer = await respond(text=message.text, blocks=message.blocks, response_type="in_channel")
+    if answer.status_code != 200:
+        answer = await respond(text=message.text, response_type="in_channel")
+    if answer.status_code != 200:
+        raise UpstreamError(f"Slack refused the summary ({error}, then response_url {answer.status_code}).")
+    if error in CANNOT_POST:
+        await respond(text=not_in_channel_text(bot_user_id), response_type="ephemeral")
 
 
 def register(app: AsyncApp) -> None:

@@ -43,10 +43,13 @@ async def handle_error(
     text = f":warning: {escape(user_message(error))}\nError id: `{error_id}` (give this to whoever runs the bot)."
     try:
         if respond is not None and body.get("response_url"):
-            await respond(text=text, response_type="ephemeral", replace_original=False)
-        elif context.channel_id and context.user_id:
+            answer = await respond(text=text, response_type="ephemeral", replace_original=False)
+            if answer.status_code == 200:
+                return
+            logger.warning("response_url refused the error report (%d) error_id=%s", answer.status_code, error_id)
+        if context.channel_id and context.user_id:
             await client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=text)
-    except Exception:
+    except Exception:  # the report itself failed; the log line above has the id
         logger.warning("could not tell the user about error_id=%s", error_id, exc_info=True)
 
 

@@ -15,12 +15,12 @@ from enum import StrEnum
 from bot.api import (
     RESOLVE_CHUNK,
     ApiError,
+    AuthenticationError,
     BadRequestError,
     CoralogixClient,
     Incident,
     IncidentStatus,
     NotFoundError,
-    PermissionDeniedError,
 )
 from bot.api.client import MAX_CONCURRENCY
 from bot.errors import UpstreamError
@@ -32,6 +32,9 @@ NOT_FOUND_REASON = "no such incident in Coralogix"
 # bad ids among 1 000 (about 20 calls each); a rejection of everything fails fast instead of
 # costing 2n - 1 calls.
 BISECT_CALL_BUDGET = 64
+# The resolve calls of one action (retries and bisection included) get this long in all; ids
+# still unanswered are then read back like any other failure, so the user hears within ~a minute.
+RESOLVE_DEADLINE = 40.0
 UNCONFIRMED = (
     "Coralogix answered the resolve call but did not confirm this incident as resolved "
     "(it is still {status}). If this repeats for every incident, the host may be ignoring the request "
@@ -81,8 +84,14 @@ class IncidentService:
         to_resolve = await self._precheck(ids, results)
         chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
         run = _ResolveRun(self.api)
-        for chunk_results in await asyncio.gather(*(run.resolve_chunk(c) for c in chunks)):
-            results.update({r.id: r for r in chunk_results})
+        try:
+            async with asyncio.timeout(RESOLVE_DEADLINE):
+                for chunk_results in await asyncio.gather(*(run.resolve_chunk(c) for c in chunks)):
+                    results.update({r.id: r for r in chunk_results})
+        except TimeoutError:
+            reason = f"Coralogix did not finish resolving within {RESOLVE_DEADLINE:.0f} s"
+            for incident_id in to_resolve:
+                results.setdefault(incident_id, IdResult(incident_id, Outcome.FAILED, reason=reason))
         await self._read_back_failures(results)
         return ResolveReport([results[i] for i in ids])
 
@@ -106,8 +115,11 @@ class IncidentService:
         """Read the incidents first: unknown and already-resolved ids need no resolve call."""
         try:
             found = await self.api.batch_get_incidents(ids=ids)
-        except PermissionDeniedError:
-            logger.warning("batch-get refused (403: incidents:read missing?); resolving without a pre-check")
+        except AuthenticationError:
+            raise  # the key is refused: resolving cannot work either, and the message says what to fix
+        except ApiError as e:
+            # The pre-check is an optimisation; resolve and its read-back still classify every id.
+            logger.warning("pre-check failed (%s); resolving without it", e.message)
             return list(ids)
         missing = set(found.not_found_ids)
         open_ids: list[str] = []
@@ -176,8 +188,8 @@ class _ResolveRun:
                 middle = len(ids) // 2
                 first, second = await asyncio.gather(self.resolve_chunk(ids[:middle]), self.resolve_chunk(ids[middle:]))
                 return first + second
-            if len(ids) == 1 and isinstance(e, NotFoundError):
-                return [IdResult(ids[0], Outcome.NOT_FOUND, reason="Coralogix does not know this incident")]
+            # FAILED, not NOT_FOUND: a 404 may mean a wrong path family too. The read-back turns
+            # ids Coralogix really does not know into NOT_FOUND.
             return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
         except ApiError as e:
             return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]

@@ -308,14 +308,16 @@ async def test_retry_after_seconds_is_honoured(make_client: ClientFactory, sleep
     assert sleep.calls[0] >= 7
 
 
-async def test_retry_after_is_capped(make_client: ClientFactory, sleep: RecordingSleep) -> None:
-    """A huge Retry-After is cut to max_retry_after, so a user is never kept waiting for minutes."""
+async def test_retry_after_longer_than_allowed_stops_at_once(make_client: ClientFactory, sleep: RecordingSleep) -> None:
+    """A Retry-After beyond max_retry_after is honoured by not retrying early: one call, a message with the wait."""
     script = Script([error_response(429, **{"Retry-After": "3600"}), ok(load_fixture("resolve_incidents.json"))])
     client = make_client(script, retry=RetryPolicy(max_attempts=2, max_retry_after=5.0))
 
-    await client.resolve_incidents(ids=IDS)
+    with pytest.raises(RateLimitError, match="wait 3600 s"):
+        await client.resolve_incidents(ids=IDS)
 
-    assert sleep.calls == [5.0]
+    assert sleep.calls == []
+    assert len(script.requests) == 1
 
 
 async def test_retry_after_http_date_is_honoured(make_client: ClientFactory, sleep: RecordingSleep) -> None:

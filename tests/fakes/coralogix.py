@@ -1,6 +1,6 @@
 """A fake Coralogix incidents API on loopback, speaking both path families, recording every call.
 
-Incidents live in memory. Knobs: a delay (or a gate to hold resolve calls), a script of failure
+Incidents live in memory. Knobs: a delay (or a gate to hold every call), a script of failure
 statuses to answer before succeeding, and rejection of a whole resolve batch naming an unknown id.
 """
 
@@ -71,12 +71,12 @@ class FakeCoralogix:
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[CxCall] = field(default_factory=list)
     failures: deque[int] = field(default_factory=deque)  # statuses to answer resolve with first
-    delay: float = 0.0  # seconds before answering a resolve
-    gate: asyncio.Event | None = None  # when set, resolve waits for it (or `delay` if positive)
+    delay: float = 0.0  # seconds before answering any call (every route: reads are slow too)
+    gate: asyncio.Event | None = None  # when set, every call waits for it (at most `delay` if positive)
     reject_unknown: bool = True  # a resolve batch naming an unknown id fails whole, with 404
     vanished: set[str] = field(default_factory=set)  # ids reads still see but resolve calls unknown
-    in_flight: int = 0
-    completed_resolves: int = 0
+    in_flight: int = 0  # calls being answered right now, any route
+    completed: int = 0  # calls answered
     base_url: str = ""
 
     def add(self, *incidents: dict[str, Any]) -> None:
@@ -120,45 +120,43 @@ class FakeCoralogix:
             )
             if request.headers.get("Authorization") != f"Bearer {API_KEY}":
                 return web.json_response({"code": 16, "message": "unauthenticated"}, status=401)
-            return await handler(request)
+            self.in_flight += 1
+            try:
+                if self.gate is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.gate.wait(), timeout=self.delay or 30.0)
+                elif self.delay:
+                    await asyncio.sleep(self.delay)
+                return await handler(request)
+            finally:
+                self.in_flight -= 1
+                self.completed += 1
 
         app.middlewares.append(record)
         return app
 
     async def _resolve(self, request: web.Request) -> web.Response:
-        self.in_flight += 1
-        try:
-            if self.gate is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.gate.wait(), timeout=self.delay or 30.0)
-            elif self.delay:
-                await asyncio.sleep(self.delay)
-            if self.failures:
-                status = self.failures.popleft()
-                headers = {"Retry-After": "1"} if status == 429 else {}
-                return web.json_response(
-                    {"code": status, "message": f"injected {status}"}, status=status, headers=headers
+        if self.failures:
+            status = self.failures.popleft()
+            headers = {"Retry-After": "1"} if status == 429 else {}
+            return web.json_response({"code": status, "message": f"injected {status}"}, status=status, headers=headers)
+        ids = (await request.json())["incidentIds"]
+        unknown = [i for i in ids if i not in self.incidents or i in self.vanished]
+        if unknown and self.reject_unknown:
+            return web.json_response(
+                {"code": 5, "message": f"incident {unknown[0]} not found", "details": []}, status=404
+            )
+        updated = []
+        for incident_id in ids:
+            if incident_id in self.incidents and incident_id not in self.vanished:
+                incident = self.incidents[incident_id]
+                incident.update(
+                    status="INCIDENT_STATUS_RESOLVED",
+                    state="INCIDENT_STATE_RESOLVED",
+                    closedAt="2026-11-27T04:00:00.000Z",
                 )
-            ids = (await request.json())["incidentIds"]
-            unknown = [i for i in ids if i not in self.incidents or i in self.vanished]
-            if unknown and self.reject_unknown:
-                return web.json_response(
-                    {"code": 5, "message": f"incident {unknown[0]} not found", "details": []}, status=404
-                )
-            updated = []
-            for incident_id in ids:
-                if incident_id in self.incidents and incident_id not in self.vanished:
-                    incident = self.incidents[incident_id]
-                    incident.update(
-                        status="INCIDENT_STATUS_RESOLVED",
-                        state="INCIDENT_STATE_RESOLVED",
-                        closedAt="2026-11-27T04:00:00.000Z",
-                    )
-                    updated.append(incident)
-            return web.json_response({"incidents": updated})
-        finally:
-            self.in_flight -= 1
-            self.completed_resolves += 1
+                updated.append(incident)
+        return web.json_response({"incidents": updated})
 
     async def _batch_get(self, request: web.Request) -> web.Response:
         ids = request.query.getall("ids", [])

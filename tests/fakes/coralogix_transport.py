@@ -129,6 +129,7 @@ class FakeCoralogix:
     reject: dict[str, int] = field(default_factory=dict)  # id -> status for any resolve batch holding it
     ignored: set[str] = field(default_factory=set)  # resolve answers 200 but neither resolves nor returns these
     unreported: set[str] = field(default_factory=set)  # resolve resolves these but leaves them out of its answer
+    deleted_after_first_read: set[str] = field(default_factory=set)  # gone once a batch-get has seen them
     fail_after_resolving: int | None = None  # resolve applies, then the answer is lost: this status instead
     latency: float = 0.0  # seconds each call takes, so concurrent calls overlap
     # Recordings.
@@ -201,4 +202,6 @@ class FakeCoralogix:
         if self.batch_get_status is not None:
             return self.batch_get_status, error_body(self.batch_get_status, "permission denied")
         found = {i: copy.deepcopy(self.incidents[i]) for i in ids if i in self.incidents}
-        return 200, {"incidents": found, "notFoundIds": [i for i in ids if i not in self.incidents]}
+        for incident_id in self.deleted_after_first_read & set(found):
+            del self.incidents[incident_id]
+        return 200, {"incidents": found, "notFoundIds": [i for i in ids if i not in found]}

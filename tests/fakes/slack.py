@@ -34,6 +34,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
     channels_without_bot: set[str] = field(default_factory=set)
+    post_errors: dict[str, str] = field(default_factory=dict)  # channel -> error chat.postMessage answers
     scopes: str = "commands,chat:write"
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
@@ -93,6 +94,8 @@ class FakeSlack:
             channel = params.get("channel", "")
             if channel in self.channels_without_bot:
                 return web.json_response({"ok": False, "error": "not_in_channel"})
+            if method == "chat.postMessage" and channel in self.post_errors:
+                return web.json_response({"ok": False, "error": self.post_errors[channel]})
             ts = f"1700000000.{next(self._ts):06d}"
             return web.json_response(
                 {

@@ -116,10 +116,10 @@ def test_structure_of_a_mixed_report() -> None:
     block_ids = [b.get("block_id") for b in message.blocks]
     assert block_ids == [
         BlockId.SUMMARY_HEADER,
+        BlockId.SUMMARY_FAILED,
+        BlockId.SUMMARY_NOT_FOUND,
         BlockId.SUMMARY_RESOLVED,
         BlockId.SUMMARY_ALREADY,
-        BlockId.SUMMARY_NOT_FOUND,
-        BlockId.SUMMARY_FAILED,
         BlockId.SUMMARY_FOOTER,
     ]
     assert message.blocks[0]["type"] == "section"
@@ -381,3 +381,20 @@ def test_long_hostile_name_not_cut_mid_escape() -> None:
     report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1, name="&" * 500))])
     section = render(report).blocks[1]["text"]["text"]
     assert re.search(r"&(?!amp;|lt;|gt;)", section) is None
+
+
+def test_failures_survive_when_a_huge_summary_is_cut() -> None:
+    """990 resolved incidents with long names plus 10 failures: every failed id is still shown."""
+    resolved = [
+        IdResult(
+            f"00000000-0000-4000-8000-{n:012d}",
+            Outcome.RESOLVED,
+            Incident(id=f"00000000-0000-4000-8000-{n:012d}", name="x" * 120),
+        )
+        for n in range(990)
+    ]
+    failed = [IdResult(f"ffffffff-0000-4000-8000-{n:012d}", Outcome.FAILED, reason="Coralogix 500") for n in range(10)]
+    message = summary_message(ResolveReport(resolved + failed), user_id=USER, at=datetime.now(UTC))
+    content = " ".join(b["text"]["text"] for b in message.blocks if "text" in b)
+    assert len(message.blocks) <= MESSAGE_BLOCK_LIMIT
+    assert all(r.id in content for r in failed)

@@ -101,7 +101,7 @@ async def test_unknown_id_is_not_found_and_the_rest_resolved(fake: FakeCoralogix
     assert fake.calls("resolve") == [[A, B]]
 
 
-@pytest.mark.parametrize(("status", "expected"), [(400, Outcome.FAILED), (404, Outcome.NOT_FOUND)])
+@pytest.mark.parametrize(("status", "expected"), [(400, Outcome.FAILED), (404, Outcome.FAILED)])
 async def test_rejected_batch_is_bisected(
     fake: FakeCoralogix, service: IncidentService, status: int, expected: Outcome
 ) -> None:
@@ -118,6 +118,16 @@ async def test_rejected_batch_is_bisected(
     accepted = [ids for ids in fake.calls("resolve") if C not in ids]
     assert sorted(i for ids in accepted for i in ids) == sorted(good)  # each good id resolved exactly once
     assert all(fake.incidents[i]["status"] == "INCIDENT_STATUS_RESOLVED" for i in good)
+
+
+async def test_incident_deleted_after_the_precheck_is_not_found(fake: FakeCoralogix, service: IncidentService) -> None:
+    """An incident that vanishes between pre-check and resolve is isolated, read back, and reported NOT_FOUND."""
+    fake.add(A, B, C)
+    fake.deleted_after_first_read = {B}
+
+    report = await service.resolve([A, B, C])
+
+    assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.NOT_FOUND, C: Outcome.RESOLVED}
 
 
 async def test_left_out_and_still_triggered_is_failed(fake: FakeCoralogix, service: IncidentService) -> None:
