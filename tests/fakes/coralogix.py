@@ -74,6 +74,7 @@ class FakeCoralogix:
     delay: float = 0.0  # seconds before answering any call (every route: reads are slow too)
     gate: asyncio.Event | None = None  # when set, every call waits for it (at most `delay` if positive)
     reject_unknown: bool = True  # a resolve batch naming an unknown id fails whole, with 404
+    ack_status: int | None = None  # answer acknowledge with this error status (e.g. 403 for a team key)
     vanished: set[str] = field(default_factory=set)  # ids reads still see but resolve calls unknown
     in_flight: int = 0  # calls being answered right now, any route
     completed: int = 0  # calls answered
@@ -95,11 +96,13 @@ class FakeCoralogix:
             legacy = base == "/mgmt/openapi"
             if legacy:
                 app.router.add_post(f"{base}/v1/incidents:resolve", self._resolve)
+                app.router.add_post(f"{base}/v1/incidents:acknowledge", self._acknowledge)
                 app.router.add_post(f"{base}/v1/incidents:batchGet", self._batch_get)
                 app.router.add_post(f"{base}/v1/incidents", self._list)
                 app.router.add_get(f"{base}/v1/incidents/{{id}}", self._get)
             else:
                 app.router.add_post(f"{base}/incidents/incidents/v1/all/resolve", self._resolve)
+                app.router.add_post(f"{base}/incidents/incidents/v1/all/acknowledge", self._acknowledge)
                 app.router.add_get(f"{base}/incidents/incidents/v1", self._batch_get)
                 app.router.add_post(f"{base}/incidents/incidents/v1", self._list)
                 app.router.add_get(f"{base}/incidents/incidents/v1/{{id}}", self._get)
@@ -158,6 +161,20 @@ class FakeCoralogix:
                 updated.append(incident)
         return web.json_response({"incidents": updated})
 
+    async def _acknowledge(self, request: web.Request) -> web.Response:
+        if self.ack_status is not None:
+            return web.json_response({"code": 7, "message": "permission denied"}, status=self.ack_status)
+        updated = []
+        for incident_id in (await request.json())["incidentIds"]:
+            if incident_id in self.incidents:
+                self.incidents[incident_id]["status"] = "INCIDENT_STATUS_ACKNOWLEDGED"
+                updated.append(self.incidents[incident_id])
+        return web.json_response({"incidents": updated})
+
+    def list_calls(self) -> list[CxCall]:
+        """The list requests received, in order."""
+        return [c for c in self.calls if c.method == "POST" and c.path.endswith(("/v1/incidents", "incidents/v1"))]
+
     async def _batch_get(self, request: web.Request) -> web.Response:
         ids = request.query.getall("ids", [])
         found = {i: self.incidents[i] for i in ids if i in self.incidents}
@@ -165,8 +182,15 @@ class FakeCoralogix:
 
     async def _list(self, request: web.Request) -> web.Response:
         body = await request.json()
-        statuses = set((body.get("filter") or {}).get("status") or [])
-        matching = [i for i in self.incidents.values() if not statuses or i["status"] in statuses]
+        query = body.get("filter") or {}
+        statuses = set(query.get("status") or [])
+        labels = {k: set(v["contextualLabelValues"]) for k, v in (query.get("contextualLabels") or {}).items()}
+        matching = [
+            i
+            for i in self.incidents.values()
+            if (not statuses or i["status"] in statuses)
+            and all(i["contextualLabels"].get(k) in values for k, values in labels.items())
+        ]
         size = int(body.get("pagination", {}).get("pageSize", 100))
         start = int(body.get("pagination", {}).get("pageToken") or 0)
         page = matching[start : start + size]

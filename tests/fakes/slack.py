@@ -25,6 +25,7 @@ class SlackCall:
     method: str
     params: dict[str, Any]
     headers: dict[str, str]
+    answer: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
     channels_without_bot: set[str] = field(default_factory=set)
+    views: list[dict[str, Any]] = field(default_factory=list)  # every view opened, updated or published
     post_errors: dict[str, str] = field(default_factory=dict)  # channel -> error chat.postMessage answers
     scopes: str = "commands,chat:write"
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -72,7 +74,13 @@ class FakeSlack:
             params = dict(parse_qsl(raw))
             if "blocks" in params and isinstance(params["blocks"], str):
                 params["blocks"] = json.loads(params["blocks"])
-        self.calls.append(SlackCall(method, params, dict(request.headers)))
+        call = SlackCall(method, params, dict(request.headers))
+        self.calls.append(call)
+        answer = await self._answer(request, method, params)
+        call.answer = json.loads(answer.text or "{}")
+        return answer
+
+    async def _answer(self, request: web.Request, method: str, params: dict[str, Any]) -> web.Response:
         if method != "apps.connections.open" and request.headers.get("Authorization") != f"Bearer {VALID_TOKEN}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method == "auth.test":
@@ -105,6 +113,12 @@ class FakeSlack:
                     "message": {"text": params.get("text", ""), "ts": ts},
                 }
             )
+        if method in {"views.open", "views.update", "views.publish"}:
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            self.views.append(view or {})
+            view_id = params.get("view_id") or f"V{len(self.views):04d}"
+            return web.json_response({"ok": True, "view": {**(view or {}), "id": view_id}})
         return web.json_response({"ok": True})
 
     async def _response_url(self, request: web.Request) -> web.Response:
