@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.api import ApiError, CoralogixClient, RetryPolicy
 from bot.ids import BOT_SCOPES
 from bot.settings import ApiVersion, Settings
+from bot.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,37 @@ async def check_coralogix(settings: Settings, transport: httpx.AsyncBaseTranspor
     return checks
 
 
+def check_webhook(settings: Settings) -> list[Check]:
+    """Whether alert notifications can come in, and where they would be posted."""
+    if settings.CORALOGIX_WEBHOOK_SECRET is None:
+        if settings.SLACK_ALERT_CHANNEL:
+            return [
+                Check(
+                    False,
+                    "SLACK_ALERT_CHANNEL is set but CORALOGIX_WEBHOOK_SECRET is not: "
+                    "POST /coralogix/webhook answers 404, so no alert will arrive",
+                )
+            ]
+        return [
+            Check(
+                True,
+                "Alert webhook off: CORALOGIX_WEBHOOK_SECRET is not set, "
+                "so POST /coralogix/webhook answers 404 (set it to receive alerts)",
+            )
+        ]
+    where = settings.SLACK_ALERT_CHANNEL or "the `channel` each notification names (no SLACK_ALERT_CHANNEL)"
+    return [Check(True, f"Alert webhook on at POST /coralogix/webhook; alerts go to {where}")]
+
+
+async def check_database(settings: Settings) -> list[Check]:
+    """The store answers a read-only query (tables are created at the bot's first start, not here)."""
+    found = await Store.inspect(settings.DATABASE_URL)
+    if found.error:
+        return [Check(False, f"Database unreachable ({found.error}): check DATABASE_URL")]
+    state = f"schema version {found.version}" if found.version else "empty; tables are created at first start"
+    return [Check(True, f"Database reachable at {found.url} ({state})")]
+
+
 async def run_doctor(
     settings: Settings,
     slack_client: AsyncWebClient,
@@ -108,6 +140,8 @@ async def run_doctor(
     checks = [Check(True, f"Settings are valid ({mode}, region {settings.CORALOGIX_REGION.value})")]
     checks += await check_slack(slack_client)
     checks += await check_coralogix(settings, transport)
+    checks += check_webhook(settings)
+    checks += await check_database(settings)
     for check in checks:
         echo(check.render())
     return 0 if all(c.ok for c in checks) else 1

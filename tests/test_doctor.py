@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.doctor import Check, check_coralogix, check_slack, run_doctor
+from bot.doctor import Check, check_coralogix, check_database, check_slack, check_webhook, run_doctor
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
@@ -299,3 +299,43 @@ async def test_coralogix_other_statuses(coralogix: FakeCoralogix, status: int, w
 def test_check_render(ok: bool, mark: str) -> None:
     """A check renders as its mark, a space and its text."""
     assert Check(ok, "text").render() == f"{mark} text"
+
+
+def test_webhook_off_says_the_route_answers_404() -> None:
+    """Without CORALOGIX_WEBHOOK_SECRET, doctor says the webhook answers 404 (fine when alerts are not wanted)."""
+    (check,) = check_webhook(make_settings())
+    assert check.ok
+    assert "404" in check.text
+
+
+def test_alert_channel_without_webhook_secret_fails() -> None:
+    """SLACK_ALERT_CHANNEL without a webhook secret is a setup that can never receive alerts: ✘."""
+    (check,) = check_webhook(make_settings(SLACK_ALERT_CHANNEL="C0ALERTS"))
+    assert not check.ok
+    assert "CORALOGIX_WEBHOOK_SECRET" in check.text
+
+
+def test_webhook_on_names_the_channel() -> None:
+    """With a secret, doctor names the route and the default channel."""
+    (check,) = check_webhook(make_settings(CORALOGIX_WEBHOOK_SECRET="s" * 24, SLACK_ALERT_CHANNEL="C0ALERTS"))
+    assert check.ok
+    assert "C0ALERTS" in check.text
+    assert "s" * 24 not in check.text
+
+
+async def test_database_check_creates_nothing(tmp_path) -> None:
+    """A missing SQLite file is reported as created-at-first-start, and doctor does not create it."""
+    path = tmp_path / "bot.sqlite3"
+    (check,) = await check_database(make_settings(DATABASE_URL=f"sqlite:///{path}"))
+    assert check.ok
+    assert "created at first start" in check.text
+    assert not path.exists()
+
+
+async def test_unreachable_database_fails_with_the_fix() -> None:
+    """A PostgreSQL nobody listens on gives ✘ naming DATABASE_URL, and hides the password."""
+    settings = make_settings(DATABASE_URL="postgresql://bot:hunter2@127.0.0.1:9/bot")
+    (check,) = await check_database(settings)
+    assert not check.ok
+    assert "DATABASE_URL" in check.text
+    assert "hunter2" not in check.text

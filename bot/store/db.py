@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, or_, select, update
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.settings import normalise_database_url
-from bot.store.migrations import migrate
+from bot.store.migrations import migrate, read_version
 
 # A claim older than this is taken to belong to a crashed process and may be taken over.
 STALE_CLAIM = timedelta(minutes=2)
@@ -118,6 +119,15 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class StoreInfo:
+    """What `Store.inspect` found."""
+
+    url: str
+    version: int | None
+    error: str | None
+
+
 class Store:
     """Async access to the bot's tables."""
 
@@ -131,6 +141,24 @@ class Store:
         engine = create_async_engine(normalise_database_url(url), pool_pre_ping=True)
         await migrate(engine, Base.metadata)
         return cls(engine)
+
+    @staticmethod
+    async def inspect(url: str) -> StoreInfo:
+        """Read-only: can the database be reached, and which schema version does it hold?"""
+        engine = create_async_engine(normalise_database_url(url))
+        shown = engine.url.render_as_string(hide_password=True)
+        database = engine.url.database
+        if engine.url.get_backend_name() == "sqlite" and database and not Path(database).exists():
+            await engine.dispose()  # connecting would create the file: report instead
+            return StoreInfo(url=shown, version=None, error=None)
+        try:
+            async with engine.connect() as connection:
+                version = await connection.run_sync(read_version)
+        except Exception as e:  # noqa: BLE001 - any failure to connect is the answer
+            return StoreInfo(url=shown, version=None, error=f"{type(e).__name__}: {str(e)[:200]}")
+        finally:
+            await engine.dispose()
+        return StoreInfo(url=shown, version=version, error=None)
 
     async def close(self) -> None:
         """Release the connection pool."""

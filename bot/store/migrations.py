@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Step = Callable[[Connection], None]
@@ -20,6 +20,13 @@ CURRENT_VERSION = 1 + len(MIGRATIONS)
 
 _version_meta = MetaData()
 schema_version = Table("schema_version", _version_meta, Column("version", Integer, nullable=False))
+
+
+def read_version(connection: Connection) -> int | None:
+    """The schema version, or None for a database the bot has not set up yet (read-only)."""
+    if not inspect(connection).has_table(schema_version.name):
+        return None
+    return connection.execute(select(schema_version.c.version)).scalar()
 
 
 def _migrate(connection: Connection, metadata: MetaData) -> None:
