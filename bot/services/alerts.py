@@ -178,7 +178,7 @@ class AlertService:
         """
         if notification.incident_id:
             return Incident(id=notification.incident_id)
-        query = IncidentFilter(status=OPEN, contextual_labels={"alert_id": [notification.alert_id]})
+        query = IncidentFilter(status=OPEN, contextual_labels={"alert_id": notification.alert_ids})
         attempts = self.lookup_attempts if retry else 1
         for attempt in range(attempts):
             try:
@@ -235,7 +235,7 @@ class AlertService:
                 OutcomeKind.NO_INCIDENT, released, reason="No open incident for this alert was found in Coralogix."
             )
         if action is Action.RESOLVE:
-            result = (await self.incidents.resolve([incident_id])).results[0]
+            result = (await self.incidents.resolve([incident_id], precheck=False)).results[0]
             if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
                 return await self._failed(record, action, user, result.reason or "not resolved", new_error_id())
             status, kind = AlertStatus.RESOLVED, LineKind.RESOLVED

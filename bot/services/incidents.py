@@ -78,10 +78,15 @@ class IncidentService:
     def __init__(self, api: CoralogixClient) -> None:
         self.api = api
 
-    async def resolve(self, ids: Sequence[str]) -> ResolveReport:
-        """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done."""
+    async def resolve(self, ids: Sequence[str], *, precheck: bool = True) -> ResolveReport:
+        """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done.
+
+        `precheck=False` skips the batch-get that tells "already resolved" and "not found" apart up
+        front: one round trip less for a button whose incident is known; the checks after the
+        resolve call still decide every outcome.
+        """
         results: dict[str, IdResult] = {}
-        to_resolve = await self._precheck(ids, results)
+        to_resolve = await self._precheck(ids, results) if precheck else list(ids)
         chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
         run = _ResolveRun(self.api)
         try:

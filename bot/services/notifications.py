@@ -49,22 +49,6 @@ _SEVERITY_WORDS = {
     "low": IncidentSeverity.LOW,
     "p5": IncidentSeverity.LOW,
 }
-KNOWN_FIELDS = frozenset(
-    {
-        "alert_id",
-        "alert_name",
-        "alert_action",
-        "severity",
-        "description",
-        "alert_url",
-        "application",
-        "subsystem",
-        "timestamp",
-        "incident_id",
-        "channel",
-        "group_by",
-    }
-)
 
 
 class AlertNotification(BaseModel):
@@ -73,6 +57,9 @@ class AlertNotification(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
 
     alert_id: str = Field(min_length=1, max_length=255)
+    # Coralogix has two alert ids ($ALERT_UNIQUE_IDENTIFIER, $ALERT_ID); which one incidents carry as
+    # their `alert_id` label is unconfirmed, so the template sends both and the lookup tries both.
+    alert_version_id: str | None = Field(default=None, max_length=255)
     alert_name: str = Field(min_length=1, max_length=1000)
     alert_action: AlertAction = AlertAction.TRIGGER
     severity: str | None = None
@@ -100,7 +87,9 @@ class AlertNotification(BaseModel):
             raise ValueError("must be trigger or resolve (triggered/resolved are accepted too)")
         return _ACTION_WORDS[word]
 
-    @field_validator("severity", "description", "alert_url", "application", "subsystem", "channel", mode="before")
+    @field_validator(
+        "severity", "description", "alert_url", "application", "subsystem", "channel", "alert_version_id", mode="before"
+    )
     @classmethod
     def _optional_text(cls, value: Any) -> Any:
         if value is None or (isinstance(value, str) and (not value.strip() or value.strip().startswith("$"))):
@@ -139,6 +128,11 @@ class AlertNotification(BaseModel):
     def incident_severity(self) -> IncidentSeverity | None:
         """The severity word mapped onto Coralogix's scale (P1 to P5 too)."""
         return _SEVERITY_WORDS.get((self.severity or "").strip().lower())
+
+    @property
+    def alert_ids(self) -> list[str]:
+        """Every id an incident's `alert_id` label may hold for this alert."""
+        return list(dict.fromkeys(i for i in (self.alert_id, self.alert_version_id) if i))
 
     @property
     def extras(self) -> dict[str, str]:

@@ -119,6 +119,12 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def _sqlite_file_missing(engine: AsyncEngine) -> bool:
+    """Whether the engine is SQLite on a file that does not exist yet (one stat, at doctor time only)."""
+    database = engine.url.database
+    return engine.url.get_backend_name() == "sqlite" and bool(database) and not Path(str(database)).exists()
+
+
 @dataclass(frozen=True, slots=True)
 class StoreInfo:
     """What `Store.inspect` found."""
@@ -147,8 +153,7 @@ class Store:
         """Read-only: can the database be reached, and which schema version does it hold?"""
         engine = create_async_engine(normalise_database_url(url))
         shown = engine.url.render_as_string(hide_password=True)
-        database = engine.url.database
-        if engine.url.get_backend_name() == "sqlite" and database and not Path(database).exists():
+        if _sqlite_file_missing(engine):
             await engine.dispose()  # connecting would create the file: report instead
             return StoreInfo(url=shown, version=None, error=None)
         try:
