@@ -120,6 +120,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
             SLACK_API_URL=slack.api_url,
             CORALOGIX_API_URL=cx.base_url,
             PORT=port,
+            DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
         )
         runtime = await build_runtime(settings)
         stop = asyncio.Event()
