@@ -107,7 +107,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
 
 
 async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Path) -> None:
-    """With SLACK_APP_TOKEN set, commands arrive over the socket, are acked there, and /healthz still answers."""
+    """Socket Mode: commands arrive and are acked over the socket; /healthz and the webhook still answer on PORT."""
     slack, cx = FakeSlack(), FakeCoralogix()
     cx.add(make_incident(ID_A))
     port = free_port()
@@ -121,8 +121,9 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
             CORALOGIX_API_URL=cx.base_url,
             PORT=port,
             DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
+            CORALOGIX_WEBHOOK_SECRET="socket-mode-webhook-secret",
         )
-        runtime = await build_runtime(settings)
+        runtime = await build_runtime(settings, lookup_interval=0.01)
         stop = asyncio.Event()
         server = asyncio.create_task(serve(runtime, stop))
         try:
@@ -152,6 +153,12 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
                 assert response.status == 200
             async with http.post(f"http://127.0.0.1:{port}/slack/events", data="x") as response:
                 assert response.status in (404, 405)  # Slack traffic comes over the socket only
+            async with http.post(
+                f"http://127.0.0.1:{port}/coralogix/webhook?token=socket-mode-webhook-secret",
+                json={"alert_id": "a1", "alert_name": "Disk full", "channel": "C1"},
+            ) as response:
+                assert response.status == 202  # the webhook is served on PORT in Socket Mode too
+            await wait_for(lambda: len(slack.called("chat.postMessage")) == 2, what="alert message")
         finally:
             stop.set()
             await asyncio.wait_for(server, timeout=10)
