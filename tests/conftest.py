@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.settings import FIELD_NAMES, Settings
 
@@ -37,3 +39,43 @@ def make_settings(**overrides: Any) -> Settings:
     """Settings from the test defaults plus `overrides` (None removes a key)."""
     values: dict[str, Any] = {**BASE_SETTINGS, **overrides}
     return Settings(**{k: v for k, v in values.items() if v is not None})
+
+
+# The PostgreSQL server the store tests create their throwaway databases on (TEST_POSTGRES_URL overrides).
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database URL: an SQLite file in tmp_path, or a new database on the PostgreSQL server.
+
+    PostgreSQL is skipped when unreachable, except under CI=true, where that is a failure.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    import asyncpg  # type: ignore[import-untyped]  # only the PostgreSQL runs need it; it ships no types
+
+    server = make_url(os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL).set(drivername="postgresql")
+    dsn = server.render_as_string(hide_password=False)
+    try:
+        admin = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        message = f"PostgreSQL not reachable at {server.render_as_string(hide_password=True)}: {error}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message} (CI=true: the PostgreSQL store tests must run)")
+        pytest.skip(message)
+    name = f"test_{secrets.token_hex(8)}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield server.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(dsn, timeout=5)
+        try:
+            # FORCE terminates connections a failed test left open (PostgreSQL 13+).
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -110,7 +110,11 @@ def _buttons(notification: AlertNotification, state: AlertState, name: str) -> l
                 "value": truncate(notification.alert_id, 2000),
                 "confirm": {
                     "title": {"type": "plain_text", "text": "Resolve this incident?"},
-                    "text": {"type": "mrkdwn", "text": f"*{name}* will be resolved in Coralogix for everyone."},
+                    # Slack caps a confirm dialog's text at 300 characters; `name` is escaped already.
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"*{truncate(name, 250)}* will be resolved in Coralogix for everyone.",
+                    },
                     "confirm": {"type": "plain_text", "text": "Resolve"},
                     "deny": {"type": "plain_text", "text": "Cancel"},
                 },
@@ -143,10 +147,11 @@ def alert_message(notification: AlertNotification, state: AlertState) -> Message
     name = escape(truncate(notification.alert_name, 200))
     head = f"{severity_marker(severity)} *{name}*"
     if notification.description:
-        head += f"\n{escape(truncate(notification.description, 2000))}"
+        # Escaped before it is cut (escaping may grow it fivefold); with the name (≤ 1 000 escaped), ≤ 3 000.
+        head += f"\n{truncate(escape(notification.description), 1900)}"
     v = state.version
     blocks: list[dict[str, Any]] = [section(head, f"{BlockId.ALERT_HEAD}_{v}")]
-    fields = [f"*Severity*\n{escape(notification.severity or severity_word(severity))}"]
+    fields = [f"*Severity*\n{escape(truncate(notification.severity or severity_word(severity), 300))}"]
     for label, value in (
         ("Application", notification.application),
         ("Subsystem", notification.subsystem),

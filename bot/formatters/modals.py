@@ -49,7 +49,9 @@ def empty_view(private_metadata: dict[str, str]) -> dict[str, Any]:
 
 def error_view(private_metadata: dict[str, str], reason: str, error_id: str) -> dict[str, Any]:
     """Coralogix could not be asked; say why instead of hanging on "Looking up…"."""
-    text = f":warning: Could not read the incidents from Coralogix: {escape(reason)}\nError id: `{error_id}`"
+    # Cut after escaping (which may grow it fivefold): a section over 3 000 characters fails views.update.
+    reason = truncate(escape(reason), 2500)
+    text = f":warning: Could not read the incidents from Coralogix: {reason}\nError id: `{escape(error_id)}`"
     return _base(private_metadata, [section(text)], submit=False)
 
 

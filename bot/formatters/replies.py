@@ -27,7 +27,7 @@ def outcome_text(outcome: ActionOutcome, action_word: str) -> str | None:
     if outcome.kind is OutcomeKind.NOT_TRACKED:
         return (
             ":grey_question: I don't have this alert on record (it may predate my database), so I can't act "
-            f"on it. Use `{Command.RESOLVE_INCIDENT.value} <incident-id>` instead."
+            f"on it. Use `{Command.RESOLVE_INCIDENT.value} &lt;incident-id&gt;` instead."
         )
     if outcome.kind is OutcomeKind.NO_INCIDENT:
         return f":grey_question: Could not {action_word}: {escape(outcome.reason or 'no incident found')}"
@@ -44,11 +44,12 @@ def thread_status_text(outcome_record_state: AlertState, incident_id: str | None
 def mention_help_text(in_alert_thread: bool) -> str:
     """What a mention the bot does not understand gets back."""
     cmd = Command.RESOLVE_INCIDENT.value
+    # Slack asks for `<` and `>` to be escaped in all mrkdwn, backticks too: `<incident-id>` may be read as a link.
     lines = [
         "*What I can do*",
         "• In the thread of one of my alert messages: `@me resolve [note]`, `@me ack`, `@me status`.",
         "• On an alert message: the *Resolve* and *Acknowledge* buttons.",
-        f"• Anywhere: `{cmd} <incident-id> [<incident-id> …]`; `{cmd} help` for more.",
+        f"• Anywhere: `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`; `{cmd} help` for more.",
         "• On any message that mentions incident ids (⋯ → *Resolve incidents in this message*).",
     ]
     if not in_alert_thread:

@@ -16,7 +16,7 @@ def usage_text() -> str:
     return "\n".join(
         [
             f"*{cmd}* resolves Coralogix incidents and posts a summary in this channel.",
-            f"• `{cmd} <incident-id> [<incident-id> …]`: ids separated by spaces, commas or new lines "
+            f"• `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`: ids separated by spaces, commas or new lines "
             f"(up to {MAX_IDS_PER_COMMAND:,}); pasted Coralogix links that contain an id work too.",
             f"• Example: `{cmd} {EXAMPLE_ID}`",
             f"• `{cmd} help`: this message.",

@@ -6,6 +6,7 @@ typed and normalised, unknown ones are kept for display only and never drive any
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -37,6 +38,8 @@ _ACTION_WORDS = {
     "close": AlertAction.RESOLVE,
     "closed": AlertAction.RESOLVE,
 }
+# An unreplaced template variable such as `$ALERT_NAME`.
+_PLACEHOLDER = re.compile(r"^\$[A-Z][A-Z0-9_]*$")
 _SEVERITY_WORDS = {
     "critical": IncidentSeverity.CRITICAL,
     "p1": IncidentSeverity.CRITICAL,
@@ -49,6 +52,11 @@ _SEVERITY_WORDS = {
     "low": IncidentSeverity.LOW,
     "p5": IncidentSeverity.LOW,
 }
+
+
+def _absent(value: str) -> bool:
+    """Empty, or a template variable Coralogix left unreplaced (`$ALERT_URL`); "$5 over budget" is kept."""
+    return not value.strip() or bool(_PLACEHOLDER.match(value.strip()))
 
 
 class AlertNotification(BaseModel):
@@ -75,6 +83,9 @@ class AlertNotification(BaseModel):
     @field_validator("alert_id", "alert_name", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
+        if isinstance(value, str) and _PLACEHOLDER.match(value.strip()):
+            # Unreplaced, it would be shared by every alert: their messages would be merged into one.
+            raise ValueError(f"is the unreplaced template placeholder {value.strip()}")
         return str(value) if isinstance(value, int | float) else value
 
     @field_validator("alert_action", mode="before")
@@ -92,7 +103,7 @@ class AlertNotification(BaseModel):
     )
     @classmethod
     def _optional_text(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and (not value.strip() or value.strip().startswith("$"))):
+        if value is None or (isinstance(value, str) and _absent(value)):
             return None  # an empty or unreplaced `$PLACEHOLDER` means "not given"
         return str(value) if isinstance(value, int | float) else value
 
@@ -108,7 +119,7 @@ class AlertNotification(BaseModel):
     @field_validator("timestamp", mode="before")
     @classmethod
     def _timestamp(cls, value: Any) -> Any:
-        if isinstance(value, str) and (not value.strip() or value.startswith("$")):
+        if isinstance(value, str) and _absent(value):
             return None
         if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
             number = float(value)
@@ -118,7 +129,7 @@ class AlertNotification(BaseModel):
     @field_validator("incident_id", mode="before")
     @classmethod
     def _incident_id(cls, value: Any) -> Any:
-        if value is None or (isinstance(value, str) and (not value.strip() or value.startswith("$"))):
+        if value is None or (isinstance(value, str) and _absent(value)):
             return None
         if not isinstance(value, str) or not is_incident_id(value.strip()):
             raise ValueError("must be a Coralogix incident id (36-character UUID)")

@@ -289,7 +289,11 @@ class Store:
                 return None
             for key, value in values.items():
                 setattr(row, key, value)
-            row.version += 1
+            # Bumped in SQL, not `row.version += 1`: SQLite ignores FOR UPDATE, so concurrent updates
+            # there all read the same version and lost each other's bumps.
+            row.version = AlertMessageRow.version + 1
+            await session.flush()
+            await session.refresh(row)
         return _record(row)
 
     async def _one(self, query: Any) -> AlertRecord | None:

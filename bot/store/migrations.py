@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, inspect, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Step = Callable[[Connection], None]
@@ -38,11 +38,30 @@ def _migrate(connection: Connection, metadata: MetaData) -> None:
         return
     for step in MIGRATIONS[found - 1 :]:
         step(connection)
-    if found != CURRENT_VERSION:
+    if found < CURRENT_VERSION:  # never downgrade: a rolled-back bot would make the next upgrade redo steps
         connection.execute(update(schema_version).values(version=CURRENT_VERSION))
 
 
+# Any constant will do: it names the lock two bot processes starting together take in turn.
+_MIGRATION_LOCK = 7_204_466_105
+
+
 async def migrate(engine: AsyncEngine, metadata: MetaData) -> None:
-    """Bring the database to CURRENT_VERSION."""
+    """Bring the database to CURRENT_VERSION, one process at a time."""
+    if engine.dialect.name == "sqlite":
+        # SQLite has no advisory locks; BEGIN IMMEDIATE takes the write lock before reading the
+        # version, so a second process waits (pysqlite's 5 s busy timeout) instead of racing.
+        async with engine.connect() as raw:
+            connection = await raw.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                await connection.run_sync(_migrate, metadata)
+            except BaseException:
+                await connection.exec_driver_sql("ROLLBACK")
+                raise
+            await connection.exec_driver_sql("COMMIT")
+        return
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await connection.run_sync(_migrate, metadata)

@@ -1,0 +1,1 @@
+"""The store on real databases: SQLite files and throwaway PostgreSQL databases."""

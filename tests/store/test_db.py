@@ -1,0 +1,434 @@
+"""Store against real SQLite and PostgreSQL databases (the `database_url` fixture runs each test on both)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, func, insert, inspect, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.settings import normalise_database_url
+from bot.store import AlertRecord, AlertStatus, Store
+from bot.store.db import EVENT_MEMORY, STALE_CLAIM, AlertMessageRow, ProcessedEventRow
+from bot.store.migrations import CURRENT_VERSION, schema_version
+
+NOTIFICATION: dict[str, Any] = {"alert_id": "alert-1", "alert_name": "CPU high", "labels": {"env": "prod"}}
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A store opened on a fresh database, closed afterwards."""
+    opened = await Store.open(database_url)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def add(store: Store, *, ts: str = "1700000000.000100", **overrides: Any) -> AlertRecord:
+    """Add an alert message with test defaults plus `overrides`."""
+    values: dict[str, Any] = {
+        "channel": "C0ALERTS",
+        "ts": ts,
+        "alert_id": "alert-1",
+        "incident_id": None,
+        "notification": NOTIFICATION,
+        **overrides,
+    }
+    return await store.add_alert(**values)
+
+
+async def versions(store: Store) -> list[int]:
+    """Every row of schema_version."""
+    async with store.engine.connect() as connection:
+        return list((await connection.execute(select(schema_version.c.version))).scalars())
+
+
+async def age_claim(store: Store, record_id: int, age: timedelta) -> None:
+    """Pretend the record's claim was made `age` ago."""
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(AlertMessageRow).where(AlertMessageRow.id == record_id).values(pending_since=datetime.now(UTC) - age)
+        )
+
+
+def assert_utc(value: datetime | None) -> None:
+    """`value` is a timezone-aware UTC datetime from the last minute."""
+    assert value is not None
+    assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - value) < timedelta(minutes=1)
+
+
+# Schema
+
+
+async def test_fresh_database_gets_tables_and_current_version(store: Store) -> None:
+    """Opening an empty database creates every table and records CURRENT_VERSION once."""
+
+    def table_names(connection: Connection) -> set[str]:
+        return set(inspect(connection).get_table_names())
+
+    async with store.engine.connect() as connection:
+        tables = await connection.run_sync(table_names)
+    assert {"alert_messages", "processed_events", "schema_version"} <= tables
+    assert await versions(store) == [CURRENT_VERSION]
+
+
+async def test_opening_twice_keeps_schema_and_data(database_url: str) -> None:
+    """Reopening an existing database neither fails nor loses rows nor adds a version row."""
+    first = await Store.open(database_url)
+    try:
+        record = await add(first)
+        assert await first.first_time("Ev1")
+    finally:
+        await first.close()
+    second = await Store.open(database_url)
+    try:
+        assert await second.get(record.id) == record
+        assert not await second.first_time("Ev1")
+        assert await versions(second) == [CURRENT_VERSION]
+    finally:
+        await second.close()
+
+
+async def test_newer_schema_version_is_not_downgraded(database_url: str) -> None:
+    """An older bot opening a database migrated by a newer one leaves its version alone."""
+    first = await Store.open(database_url)
+    try:
+        async with first.engine.begin() as connection:
+            await connection.execute(update(schema_version).values(version=CURRENT_VERSION + 1))
+    finally:
+        await first.close()
+    second = await Store.open(database_url)
+    try:
+        assert await versions(second) == [CURRENT_VERSION + 1]
+    finally:
+        await second.close()
+
+
+async def test_open_accepts_urls_without_async_driver(database_url: str) -> None:
+    """Store.open picks the async driver itself for plain sqlite:// and postgresql:// URLs."""
+    plain = database_url.replace("+aiosqlite", "").replace("+asyncpg", "")
+    assert plain != database_url
+    opened = await Store.open(plain)
+    try:
+        assert opened.engine.url.drivername in {"sqlite+aiosqlite", "postgresql+asyncpg"}
+        assert await opened.get(1) is None
+    finally:
+        await opened.close()
+
+
+# Alert messages
+
+
+async def test_add_alert_returns_a_fresh_record(store: Store) -> None:
+    """A new alert message is triggered, unclaimed, at version 0, and reads back identically."""
+    record = await add(store, incident_id="inc-1")
+    assert (record.channel, record.ts, record.alert_id, record.incident_id) == (
+        "C0ALERTS",
+        "1700000000.000100",
+        "alert-1",
+        "inc-1",
+    )
+    assert record.notification == NOTIFICATION
+    assert record.status is AlertStatus.TRIGGERED
+    assert (record.status_by, record.status_via, record.status_at) == (None, None, None)
+    assert (record.pending_action, record.pending_by, record.pending_since) == (None, None, None)
+    assert record.version == 0
+    assert_utc(record.created_at)
+    assert await store.get(record.id) == record
+
+
+async def test_add_alert_with_status_via_stamps_status_at(store: Store) -> None:
+    """An alert added already in some status (e.g. resolved in Coralogix) records how and when."""
+    record = await add(store, status=AlertStatus.RESOLVED, status_via="coralogix")
+    stored = await store.get(record.id)
+    assert stored is not None
+    assert stored.status is AlertStatus.RESOLVED and stored.status_via == "coralogix"
+    assert_utc(stored.status_at)
+
+
+async def test_get_unknown_id_is_none(store: Store) -> None:
+    """get answers None for an id that was never stored."""
+    assert await store.get(12345) is None
+
+
+async def test_by_message_finds_only_that_message(store: Store) -> None:
+    """by_message matches channel and ts together."""
+    record = await add(store, channel="C1", ts="1.1")
+    await add(store, channel="C2", ts="1.2")
+    assert await store.by_message("C1", "1.1") == record
+    assert await store.by_message("C1", "1.2") is None
+    assert await store.by_message("C2", "1.1") is None
+
+
+async def test_same_message_cannot_be_added_twice(store: Store) -> None:
+    """(channel, ts) is unique: a second row for the same Slack message is refused."""
+    await add(store, channel="C1", ts="1.1")
+    with pytest.raises(IntegrityError):
+        await add(store, channel="C1", ts="1.1")
+
+
+async def test_by_incident_lists_oldest_first(store: Store) -> None:
+    """by_incident returns every message of the incident in insertion order, and no others."""
+    first = await add(store, ts="1.1", incident_id="inc-1")
+    await add(store, ts="1.2", incident_id="inc-2")
+    second = await add(store, ts="1.3", incident_id="inc-1")
+    assert await store.by_incident("inc-1") == [first, second]
+    assert await store.by_incident("inc-unknown") == []
+
+
+async def test_latest_open_for_alert_is_newest_unresolved(store: Store) -> None:
+    """latest_open_for_alert skips resolved messages and other alerts, preferring the newest."""
+    await add(store, ts="1.1", alert_id="alert-1")
+    older = await add(store, ts="1.2", alert_id="alert-1")
+    newest = await add(store, ts="1.3", alert_id="alert-1")
+    await add(store, ts="1.4", alert_id="alert-2")
+    found = await store.latest_open_for_alert("alert-1")
+    assert found is not None and found.id == newest.id
+    await store.set_status(newest.id, AlertStatus.RESOLVED, by="U1", via="button")
+    found = await store.latest_open_for_alert("alert-1")
+    assert found is not None and found.id == older.id
+    assert await store.latest_open_for_alert("alert-unknown") is None
+
+
+async def test_latest_open_for_alert_none_when_all_resolved(store: Store) -> None:
+    """When every message of the alert is resolved there is no open one."""
+    record = await add(store)
+    await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
+    assert await store.latest_open_for_alert("alert-1") is None
+
+
+# Claims
+
+
+async def test_exactly_one_of_many_concurrent_claims_wins(store: Store) -> None:
+    """Of 20 simultaneous claims on one record exactly one succeeds, and the record names its user."""
+    record = await add(store)
+    users = [f"U{n:02d}" for n in range(20)]
+    results = await asyncio.gather(*(store.claim(record.id, action="resolve", user=u) for u in users))
+    assert results.count(True) == 1
+    claimed = await store.get(record.id)
+    assert claimed is not None
+    assert claimed.pending_action == "resolve"
+    assert claimed.pending_by == users[results.index(True)]
+    assert claimed.version == record.version + 1
+
+
+async def test_claimed_record_cannot_be_claimed_again(store: Store) -> None:
+    """A fresh claim blocks a second one until it is released."""
+    record = await add(store)
+    assert await store.claim(record.id, action="resolve", user="U1")
+    assert not await store.claim(record.id, action="acknowledge", user="U2")
+    stored = await store.get(record.id)
+    assert stored is not None and (stored.pending_action, stored.pending_by) == ("resolve", "U1")
+
+
+async def test_resolved_record_cannot_be_claimed(store: Store) -> None:
+    """Nothing can be started on a resolved alert message."""
+    record = await add(store)
+    await store.set_status(record.id, AlertStatus.RESOLVED, by="U1", via="button")
+    assert not await store.claim(record.id, action="resolve", user="U2")
+    stored = await store.get(record.id)
+    assert stored is not None and stored.pending_action is None
+
+
+async def test_claim_on_unknown_record_fails(store: Store) -> None:
+    """Claiming an id that does not exist is refused rather than raising."""
+    assert not await store.claim(12345, action="resolve", user="U1")
+
+
+async def test_stale_claim_can_be_taken_over(store: Store) -> None:
+    """A claim older than STALE_CLAIM (its process crashed) is taken over; a younger one is not."""
+    record = await add(store)
+    assert await store.claim(record.id, action="resolve", user="U1")
+    await age_claim(store, record.id, STALE_CLAIM - timedelta(seconds=10))
+    assert not await store.claim(record.id, action="acknowledge", user="U2")
+    await age_claim(store, record.id, STALE_CLAIM + timedelta(seconds=1))
+    assert await store.claim(record.id, action="acknowledge", user="U2")
+    stored = await store.get(record.id)
+    assert stored is not None
+    assert (stored.pending_action, stored.pending_by) == ("acknowledge", "U2")
+    assert_utc(stored.pending_since)
+
+
+async def test_release_clears_the_claim(store: Store) -> None:
+    """release drops the in-flight mark, bumps the version, and lets a new claim in."""
+    record = await add(store)
+    assert await store.claim(record.id, action="resolve", user="U1")
+    released = await store.release(record.id)
+    assert released is not None
+    assert (released.pending_action, released.pending_by, released.pending_since) == (None, None, None)
+    assert released.status is AlertStatus.TRIGGERED
+    assert released.version == 2
+    assert await store.get(record.id) == released
+    assert await store.claim(record.id, action="resolve", user="U2")
+
+
+async def test_release_unknown_record_is_none(store: Store) -> None:
+    """Releasing an id that does not exist answers None."""
+    assert await store.release(12345) is None
+
+
+# Status and incident
+
+
+async def test_set_status_records_who_how_when_and_bumps_version(store: Store) -> None:
+    """set_status stores status/by/via/at, clears the claim, and bumps the version every time."""
+    record = await add(store)
+    assert await store.claim(record.id, action="acknowledge", user="U1")
+    acked = await store.set_status(record.id, AlertStatus.ACKNOWLEDGED, by="U1", via="button")
+    assert acked is not None
+    assert (acked.status, acked.status_by, acked.status_via) == (AlertStatus.ACKNOWLEDGED, "U1", "button")
+    assert_utc(acked.status_at)
+    assert (acked.pending_action, acked.pending_by, acked.pending_since) == (None, None, None)
+    assert acked.version == 2
+    assert await store.get(record.id) == acked
+
+    resolved = await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
+    assert resolved is not None
+    assert (resolved.status, resolved.status_by, resolved.status_via) == (AlertStatus.RESOLVED, None, "coralogix")
+    assert resolved.status_at is not None and acked.status_at is not None
+    assert resolved.status_at >= acked.status_at
+    assert resolved.version == 3
+    assert await store.get(record.id) == resolved
+
+
+async def test_set_status_with_incident_binds_it(store: Store) -> None:
+    """set_status with incident_id sets it; without one it keeps the bound incident."""
+    record = await add(store)
+    done = await store.set_status(record.id, AlertStatus.RESOLVED, by="U1", via="button", incident_id="inc-9")
+    assert done is not None and done.incident_id == "inc-9"
+    again = await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
+    assert again is not None and again.incident_id == "inc-9"
+    assert await store.by_incident("inc-9") == [again]
+
+
+async def test_set_status_unknown_record_is_none(store: Store) -> None:
+    """set_status on an id that does not exist answers None."""
+    assert await store.set_status(12345, AlertStatus.RESOLVED, by=None, via="coralogix") is None
+
+
+async def test_set_incident_binds_and_bumps_version(store: Store) -> None:
+    """set_incident binds the message to the incident without touching its status."""
+    record = await add(store)
+    bound = await store.set_incident(record.id, "inc-7")
+    assert bound is not None
+    assert bound.incident_id == "inc-7" and bound.status is AlertStatus.TRIGGERED
+    assert bound.version == record.version + 1
+    assert await store.by_incident("inc-7") == [bound]
+    assert await store.set_incident(12345, "inc-7") is None
+
+
+async def test_concurrent_updates_each_bump_the_version(store: Store) -> None:
+    """Simultaneous updates of one record lose none of their version bumps (SQLite included)."""
+    record = await add(store)
+    updates = [store.set_incident(record.id, f"inc-{n}") for n in range(5)]
+    updates += [store.release(record.id) for _ in range(5)]
+    results = await asyncio.gather(*updates)
+    assert sorted(r.version for r in results if r is not None) == list(range(1, 11))
+    stored = await store.get(record.id)
+    assert stored is not None and stored.version == 10
+
+
+# Processed events
+
+
+async def test_first_time_is_true_once_per_event(store: Store) -> None:
+    """first_time answers True for a new event id and False for every repeat."""
+    assert await store.first_time("Ev1")
+    assert not await store.first_time("Ev1")
+    assert not await store.first_time("Ev1")
+    assert await store.first_time("Ev2")
+
+
+async def test_first_time_concurrent_repeats_pass_once(store: Store) -> None:
+    """Of 10 simultaneous deliveries of one event exactly one is processed."""
+    results = await asyncio.gather(*(store.first_time("EvSame") for _ in range(10)))
+    assert results.count(True) == 1
+
+
+async def test_first_time_forgets_events_older_than_memory(store: Store) -> None:
+    """Event ids older than EVENT_MEMORY are purged, so they would count as new again."""
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            insert(ProcessedEventRow).values(
+                event_id="EvOld", seen_at=datetime.now(UTC) - EVENT_MEMORY - timedelta(minutes=1)
+            )
+        )
+    assert await store.first_time("EvNew")
+    async with store.engine.connect() as connection:
+        remaining = (await connection.execute(select(func.count()).select_from(ProcessedEventRow))).scalar()
+    assert remaining == 1
+    assert await store.first_time("EvOld")
+
+
+# Datetimes
+
+
+async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
+    """created_at, status_at and pending_since read back as aware UTC datetimes, unchanged."""
+    record = await add(store, incident_id="inc-1")
+    acked = await store.set_status(record.id, AlertStatus.ACKNOWLEDGED, by="U1", via="button")
+    assert acked is not None
+    assert await store.claim(record.id, action="resolve", user="U1")
+    read_back = [
+        await store.get(record.id),
+        await store.by_message(record.channel, record.ts),
+        await store.latest_open_for_alert(record.alert_id),
+        *await store.by_incident("inc-1"),
+    ]
+    for stored in read_back:
+        assert stored is not None
+        assert_utc(stored.created_at)
+        assert_utc(stored.status_at)
+        assert_utc(stored.pending_since)
+        assert stored.created_at == record.created_at
+        assert stored.status_at == acked.status_at
+
+
+# URLs (pure functions: no database involved, so not run per database)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgres://u:p@db.example:5432/bot", "postgresql+asyncpg://u:p@db.example:5432/bot"),
+        ("postgresql://u@db.example/bot", "postgresql+asyncpg://u@db.example/bot"),
+        ("postgresql+asyncpg://u@db.example/bot", "postgresql+asyncpg://u@db.example/bot"),
+        ("sqlite:///coralogix-bot.sqlite3", "sqlite+aiosqlite:///coralogix-bot.sqlite3"),
+        ("sqlite:////var/lib/bot/bot.sqlite3", "sqlite+aiosqlite:////var/lib/bot/bot.sqlite3"),
+        ("sqlite+aiosqlite:///x.sqlite3", "sqlite+aiosqlite:///x.sqlite3"),
+    ],
+)
+def test_normalise_database_url_picks_async_driver(given: str, expected: str) -> None:
+    """postgres:// and postgresql:// map to asyncpg, sqlite:// to aiosqlite; async URLs are kept."""
+    assert normalise_database_url(given) == expected
+
+
+async def test_store_repr_hides_the_password() -> None:
+    """repr(Store) shows where the database is but never its password."""
+    engine = create_async_engine("postgresql+asyncpg://bot:s3cr3t-pw@db.example:5432/bot")
+    try:
+        shown = repr(Store(engine))
+    finally:
+        await engine.dispose()
+    assert "s3cr3t-pw" not in shown
+    assert "bot:***@db.example:5432/bot" in shown
+
+
+async def test_two_processes_starting_together_migrate_once(database_url: str) -> None:
+    """Two bots opening the same empty database at once both start, and schema_version holds one row."""
+    first, second = await asyncio.gather(Store.open(database_url), Store.open(database_url))
+    try:
+        async with first.engine.connect() as connection:
+            rows = (await connection.execute(select(func.count()).select_from(schema_version))).scalar()
+        assert rows == 1
+    finally:
+        await first.close()
+        await second.close()
