@@ -116,10 +116,10 @@ async def test_click_answers_the_clicker_only_when_something_is_wrong() -> None:
         assert not bot.slack.called("chat.postEphemeral")
 
 
-async def test_three_near_simultaneous_clicks_call_coralogix_once() -> None:
-    """Three clicks at once: one resolve call, one thread reply, the others told who is resolving it."""
+async def test_three_near_simultaneous_clicks_call_coralogix_once(database_url: str) -> None:
+    """Three clicks at once (SQLite and PostgreSQL): one resolve call, one thread reply, the others told who."""
     cx = cx_with_incident()
-    async with running_bot(cx) as bot:
+    async with running_bot(cx, DATABASE_URL=database_url) as bot:
         ts = await post_alert(bot)
         cx.delay = 0.3
         users = ["U0AAA", "U0BBB", "U0CCC"]
