@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from slack_sdk.models import JsonObject
 from slack_sdk.models.blocks import Block
 
 from bot.api.models import IncidentSeverity
@@ -18,6 +16,7 @@ from bot.ids import ActionId, BlockId, Command
 from bot.services.alerts import LineKind, ThreadLine
 from bot.services.notifications import AlertNotification
 from bot.store import AlertRecord, AlertStatus
+from tests.formatters.blockkit import strings, validate_deep
 
 USER = "U0123ABCD"
 OTHER = "U0999WXYZ"
@@ -81,31 +80,9 @@ def action_ids(message: Message) -> list[str]:
     return [b["action_id"] for b in buttons(message)]
 
 
-def strings(value: Any) -> Iterator[str]:
-    """Every string anywhere inside a JSON-like value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
 def everything(message: Message) -> str:
     """All text of the message: fallback, attachments and blocks."""
     return "\n".join([message.text, *strings(message.attachments), *strings(message.blocks)])
-
-
-def validate_deep(obj: JsonObject) -> None:
-    """`validate_json()` on a slack_sdk object and every object nested in it (it does not recurse itself)."""
-    obj.validate_json()
-    for name in obj.attributes:
-        value = getattr(obj, name, None)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, JsonObject):
-                validate_deep(item)
 
 
 def assert_within_limits(message: Message) -> None:

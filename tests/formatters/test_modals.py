@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from slack_sdk.models import JsonObject
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
@@ -26,6 +24,7 @@ from bot.formatters.modals import (
     loading_view,
 )
 from bot.ids import CallbackId
+from tests.formatters.blockkit import strings, validate_deep
 
 METADATA = {"channel": "C0123ABCD", "thread_ts": "1700000000.000100"}
 EVIL = "<!channel> <https://evil|x> &"
@@ -49,28 +48,6 @@ def incident(n: int, *, status: IncidentStatus = IncidentStatus.TRIGGERED, name:
 def found_of(*incidents: Incident) -> dict[str, Incident]:
     """The lookup answer for `incidents`, by id."""
     return {i.id: i for i in incidents}
-
-
-def strings(value: Any) -> Iterator[str]:
-    """Every string anywhere inside a JSON-like value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
-
-
-def validate_deep(obj: JsonObject) -> None:
-    """`validate_json()` on a slack_sdk object and every object nested in it (it does not recurse itself)."""
-    obj.validate_json()
-    for name in obj.attributes:
-        value = getattr(obj, name, None)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, JsonObject):
-                validate_deep(item)
 
 
 def assert_valid_view(view: dict[str, Any]) -> None:

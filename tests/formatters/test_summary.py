@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.formatters.common import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT, Messa
 from bot.formatters.summary import summary_message
 from bot.ids import BlockId
 from bot.services.incidents import IdResult, Outcome, ResolveReport
+from tests.formatters.blockkit import strings
 
 USER = "U0123ABCD"
 AT = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
@@ -60,18 +60,6 @@ def mixed_report(n: int, *, name: str | None = None, reason: str = "Coralogix ha
 def render(report: ResolveReport, **kwargs: Any) -> Message:
     """The summary with the test's requester and time."""
     return summary_message(report, user_id=USER, at=AT, **kwargs)
-
-
-def strings(value: Any) -> Iterator[str]:
-    """Every string anywhere inside a JSON-like value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from strings(item)
 
 
 def texts(message: Message) -> list[str]:
