@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
 
     async def inject_services(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
         context["services"] = services
+        context["settings"] = settings
         return await next()
 
     app.middleware(inject_services)

@@ -26,6 +26,9 @@ class BlockId(StrEnum):
     ALERT_EXTRA = "alert_extra"
     ALERT_STATUS = "alert_status"
     ALERT_ACTIONS = "alert_actions"
+    PICKER_FILTER = "picker_filter"
+    PICKER_INCIDENTS = "picker_incidents"
+    PICKER_NOTE = "picker_note"
 
 
 class ActionId(StrEnum):
@@ -34,6 +37,14 @@ class ActionId(StrEnum):
     RESOLVE = "alert_resolve"
     ACKNOWLEDGE = "alert_acknowledge"
     OPEN_IN_CORALOGIX = "alert_open_in_coralogix"
+    PICKER_SEVERITY = "picker_severity"
+    PICKER_RETRY = "picker_retry"
+    PICKER_PICKED = "picker_picked"  # static multi-select, when every open incident fits
+    PICKER_SEARCH = "picker_search"  # external multi-select with type-ahead, when they do not
+    PICKER_NOTE = "picker_note_text"
+    HOME_RESOLVE = "home_resolve"
+    HOME_REFRESH = "home_refresh"
+    HOME_OPEN = "home_open_in_coralogix"
 
 
 class CallbackId(StrEnum):
@@ -41,12 +52,14 @@ class CallbackId(StrEnum):
 
     RESOLVE_IN_MESSAGE = "resolve_incidents_in_message"
     RESOLVE_IN_MESSAGE_MODAL = "resolve_incidents_in_message_modal"
+    PICKER_MODAL = "resolve_incident_picker"
 
 
 class EventType(StrEnum):
     """Events API events the bot subscribes to (manifest.yml bot_events)."""
 
     APP_MENTION = "app_mention"
+    APP_HOME_OPENED = "app_home_opened"
 
 
 # Bot scopes the features need, and nothing more; manifest.yml declares exactly these (tested).

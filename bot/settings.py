@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     CORALOGIX_REGION: Region = Region.EU1
     CORALOGIX_API_URL: str | None = None
     CORALOGIX_API_VERSION: ApiVersion = ApiVersion.LTS
+    CORALOGIX_INCIDENT_URL: str | None = None
     CORALOGIX_WEBHOOK_SECRET: SecretStr | None = None
     SLACK_ALERT_CHANNEL: str | None = None
     DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
@@ -144,6 +145,17 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 16 characters (e.g. the output of `openssl rand -hex 24`)")
         return value
 
+    @field_validator("CORALOGIX_INCIDENT_URL")
+    @classmethod
+    def _incident_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "{id}" not in value or urlsplit(value.replace("{id}", "x")).scheme not in {"http", "https"}:
+            raise ValueError(
+                "must be an http(s) URL containing {id}, e.g. https://myteam.coralogix.com/#/incidents/{id}"
+            )
+        return value
+
     @field_validator("DATABASE_URL")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -156,6 +168,10 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
         return self.SLACK_APP_TOKEN is not None
+
+    def incident_url(self, incident_id: str) -> str | None:
+        """The web-UI link of an incident, when CORALOGIX_INCIDENT_URL says how to build one."""
+        return self.CORALOGIX_INCIDENT_URL.replace("{id}", incident_id) if self.CORALOGIX_INCIDENT_URL else None
 
     @property
     def coralogix_host(self) -> str:

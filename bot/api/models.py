@@ -50,6 +50,16 @@ class IncidentSeverity(OpenEnum):
     LOW = "INCIDENT_SEVERITY_LOW"
 
 
+# Most urgent first; LOW sits below INFO (it was added later with that meaning).
+SEVERITY_RANK: dict[IncidentSeverity, int] = {
+    IncidentSeverity.CRITICAL: 0,
+    IncidentSeverity.ERROR: 1,
+    IncidentSeverity.WARNING: 2,
+    IncidentSeverity.INFO: 3,
+    IncidentSeverity.LOW: 4,
+}
+
+
 class IncidentEventType(OpenEnum):
     UNSPECIFIED = "INCIDENT_EVENT_TYPE_UNSPECIFIED"
     UPSERT_STATE = "INCIDENT_EVENT_TYPE_UPSERT_STATE"

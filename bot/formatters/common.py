@@ -29,13 +29,6 @@ SEVERITY_MARKERS: dict[IncidentSeverity, str] = {
     IncidentSeverity.INFO: ":large_blue_circle:",
     IncidentSeverity.LOW: ":white_circle:",
 }
-SEVERITY_RANK: dict[IncidentSeverity, int] = {
-    IncidentSeverity.CRITICAL: 0,
-    IncidentSeverity.ERROR: 1,
-    IncidentSeverity.WARNING: 2,
-    IncidentSeverity.INFO: 3,
-    IncidentSeverity.LOW: 4,
-}
 
 
 def escape(text: str) -> str:
@@ -64,6 +57,21 @@ def severity_word(severity: IncidentSeverity | None) -> str:
     if severity is None or severity is IncidentSeverity.UNSPECIFIED:
         return "Unknown severity"
     return severity.value.removeprefix("INCIDENT_SEVERITY_").capitalize()
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """How long ago, compactly: `45s`, `12m`, `3h 05m`, `2d 4h`; `?` when unknown."""
+    if since is None:
+        return "?"
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours == 0:
+        return f"{minutes}m"
+    if days == 0:
+        return f"{hours}h {minutes % 60:02d}m"
+    return f"{days}d {hours % 24}h"
 
 
 def date_token(when: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.formatters.alert import AlertState, status_text
 from bot.formatters.common import date_token, escape
+from bot.formatters.usage import usage_text
 from bot.ids import Command
 from bot.services.alerts import ActionOutcome, OutcomeKind
 
@@ -42,16 +43,8 @@ def thread_status_text(outcome_record_state: AlertState, incident_id: str | None
 
 
 def mention_help_text(in_alert_thread: bool) -> str:
-    """What a mention the bot does not understand gets back."""
-    cmd = Command.RESOLVE_INCIDENT.value
-    # Slack asks for `<` and `>` to be escaped in all mrkdwn, backticks too: `<incident-id>` may be read as a link.
-    lines = [
-        "*What I can do*",
-        "• In the thread of one of my alert messages: `@me resolve [note]`, `@me ack`, `@me status`.",
-        "• On an alert message: the *Resolve* and *Acknowledge* buttons.",
-        f"• Anywhere: `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`; `{cmd} help` for more.",
-        "• On any message that mentions incident ids (⋯ → *Resolve incidents in this message*).",
-    ]
-    if not in_alert_thread:
-        lines.insert(1, "This thread is not one of my alert messages, so I don't know which incident you mean.")
-    return "\n".join(lines)
+    """What a bare or not-understood mention gets back: the full help, with why it could not act."""
+    if in_alert_thread:
+        return f"I understand `resolve [note]`, `ack` and `status` here.\n\n{usage_text()}"
+    lead = "This thread is not one of my alert messages, so I don't know which incident you mean."
+    return f"{lead}\n\n{usage_text()}"

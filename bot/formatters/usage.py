@@ -11,17 +11,22 @@ MAX_INVALID_SHOWN = 10
 
 
 def usage_text() -> str:
-    """How to use the command, in one screen."""
+    """The whole help, in one scannable screen: command forms, buttons, thread commands, shortcut, Home."""
     cmd = Command.RESOLVE_INCIDENT.value
     return "\n".join(
         [
-            f"*{cmd}* resolves Coralogix incidents and posts a summary in this channel.",
-            f"• `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`: ids separated by spaces, commas or new lines "
-            f"(up to {MAX_IDS_PER_COMMAND:,}); pasted Coralogix links that contain an id work too.",
-            f"• Example: `{cmd} {EXAMPLE_ID}`",
+            "*Resolving Coralogix incidents from Slack*",
+            f"• `{cmd}`: pick from the open incidents (most severe first), with an optional note.",
+            f"• `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`: resolve by id; ids separated by spaces, "
+            f"commas or new lines (up to {MAX_IDS_PER_COMMAND:,}); pasted Coralogix links work too. "
+            f"Example: `{cmd} {EXAMPLE_ID}`",
             f"• `{cmd} help`: this message.",
-            "Incident ids are the 36-character ids shown in Coralogix under Alerts → Incidents "
-            "(also in the incident's URL).",
+            "• *Alert messages*: *Resolve* (asks to confirm), *Acknowledge*, *Open in Coralogix*.",
+            "• *In an alert's thread*: `@bot resolve [note]`, `@bot ack`, `@bot status`.",
+            "• *On any message with incident ids*: ⋯ → *Resolve incidents*.",
+            "• *App Home* (click the bot's name): the open incidents, each with a Resolve button.",
+            "Where to find ids: the 36-character id in Coralogix under Alerts → Incidents, in the incident's "
+            "URL, or on the bot's alert messages.",
         ]
     )
 
@@ -49,8 +54,8 @@ def refusal_text(parsed: ParsedIds) -> str | None:
             f"{MAX_IDS_PER_COMMAND:,}. Split them over several commands.\n\n{usage_text()}"
         )
     if not parsed.ids:
-        lead = f":warning: {invalid_tokens_text(parsed.invalid)}\n\n" if parsed.invalid else ""
-        return lead + usage_text()
+        # Empty text opens the picker instead (see the command listener).
+        return f":warning: {invalid_tokens_text(parsed.invalid)}\n\n{usage_text()}"
     return None
 
 

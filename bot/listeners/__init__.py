@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, errors, events, shortcuts
+from bot.listeners import actions, commands, errors, events, home, picker, shortcuts
 
 
 def register(app: AsyncApp) -> None:
@@ -14,3 +14,5 @@ def register(app: AsyncApp) -> None:
     actions.register(app)
     events.register(app)
     shortcuts.register(app)
+    picker.register(app)
+    home.register(app)

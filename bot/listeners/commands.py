@@ -6,16 +6,15 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UpstreamError, new_error_id
-from bot.formatters.common import Message
+from bot.errors import new_error_id
 from bot.formatters.summary import summary_message
-from bot.formatters.usage import not_in_channel_text, refusal_text, resolving_text
+from bot.formatters.usage import refusal_text, resolving_text
 from bot.ids import Command
+from bot.listeners.picker import open_picker
+from bot.listeners.posting import post_in_channel
 from bot.parsing import parse_incident_ids
 from bot.services import Outcome, Services
 
@@ -34,7 +33,12 @@ async def resolve_incident(
     services: Services,
 ) -> None:
     """Resolve the ids in the command text and post a summary where the command was typed."""
-    parsed = parse_incident_ids(command.get("text") or "")
+    text = (command.get("text") or "").strip()
+    if not text:
+        await ack()
+        await open_picker(client, services, trigger_id=command["trigger_id"], channel=command["channel_id"])
+        return
+    parsed = parse_incident_ids(text)
     refusal = refusal_text(parsed)
     if refusal is not None:
         await ack(text=refusal)
@@ -54,28 +58,6 @@ async def resolve_incident(
     message = summary_message(report, user_id=command["user_id"], at=datetime.now(UTC), error_id=error_id)
     await services.alerts.sync_resolved(report.results, user=command["user_id"], via="command")
     await post_in_channel(client, respond, command["channel_id"], message, bot_user_id=context.bot_user_id)
-
-
-async def post_in_channel(
-    client: AsyncWebClient, respond: AsyncRespond, channel: str, message: Message, *, bot_user_id: str | None
-) -> None:
-    """Post with chat.postMessage; when that fails for any reason, go through response_url (which
-    works in any channel), text-only if the blocks are refused. The report is never lost silently."""
-    try:
-        await client.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)
-        return
-    except SlackApiError as e:
-        error = str(e.response.get("error"))
-    except (aiohttp.ClientError, TimeoutError) as e:
-        error = type(e).__name__
-    logger.info("chat.postMessage to %s failed (%s); using response_url", channel, error)
-    answer = await respond(text=message.text, blocks=message.blocks, response_type="in_channel")
-    if answer.status_code != 200:
-        answer = await respond(text=message.text, response_type="in_channel")
-    if answer.status_code != 200:
-        raise UpstreamError(f"Slack refused the summary ({error}, then response_url {answer.status_code}).")
-    if error in CANNOT_POST:
-        await respond(text=not_in_channel_text(bot_user_id), response_type="ephemeral")
 
 
 def register(app: AsyncApp) -> None:

@@ -45,8 +45,8 @@ async def app_mentioned(
     record = await services.alerts.record_for_thread(channel, thread_ts) if thread_ts else None
     verb, note = parse_mention(event.get("text", ""))
     reply_ts = thread_ts or event["ts"]
-    if record is None:
-        await client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=mention_help_text(False))
+    if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=mention_help_text(False))
         return
     if verb == "status":
         text = thread_status_text(AlertState.of(record), record.incident_id)
@@ -54,7 +54,7 @@ async def app_mentioned(
         return
     action = VERBS.get(verb)
     if action is None:
-        await client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=mention_help_text(True))
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=mention_help_text(True))
         return
     outcome = await services.alerts.act(
         channel=channel, ts=record.ts, action=action, user=user, via="thread", note=note

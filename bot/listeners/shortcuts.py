@@ -25,6 +25,7 @@ from bot.formatters.modals import (
 )
 from bot.formatters.summary import summary_message
 from bot.ids import CallbackId
+from bot.listeners.posting import post_or_dm
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
 from bot.services import Services
 
@@ -74,13 +75,7 @@ async def resolve_submitted(
     report = await services.incidents.resolve(ids)
     await services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
-    try:
-        await client.chat_postMessage(
-            channel=metadata["channel"], thread_ts=metadata["thread_ts"], text=message.text, blocks=message.blocks
-        )
-    except SlackApiError as e:
-        logger.info("cannot reply in %s (%s); sending the summary by DM", metadata["channel"], e.response.get("error"))
-        await client.chat_postMessage(channel=user, text=message.text, blocks=message.blocks)
+    await post_or_dm(client, metadata["channel"], message, user=user, thread_ts=metadata["thread_ts"])
 
 
 def register(app: AsyncApp) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from cachetools import TTLCache
+
 from bot.api import (
     RESOLVE_CHUNK,
     ApiError,
@@ -19,10 +21,13 @@ from bot.api import (
     BadRequestError,
     CoralogixClient,
     Incident,
+    IncidentFilter,
+    IncidentSeverity,
     IncidentStatus,
     NotFoundError,
 )
 from bot.api.client import MAX_CONCURRENCY
+from bot.api.models import SEVERITY_RANK
 from bot.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,9 @@ NOT_FOUND_REASON = "no such incident in Coralogix"
 # bad ids among 1 000 (about 20 calls each); a rejection of everything fails fast instead of
 # costing 2n - 1 calls.
 BISECT_CALL_BUDGET = 64
+# Open incidents read to pick the most urgent from (the list API sorts by creation time only).
+OPEN_SCAN_LIMIT = 1000
+SEARCH_CACHE_SECONDS = 30
 # The resolve calls of one action (retries and bisection included) get this long in all; ids
 # still unanswered are then read back like any other failure, so the user hears within ~a minute.
 RESOLVE_DEADLINE = 40.0
@@ -77,6 +85,16 @@ class IncidentService:
 
     def __init__(self, api: CoralogixClient) -> None:
         self.api = api
+        # Type-ahead in the picker asks again on every keystroke; the same query within a short
+        # while is answered from here, so Slack's options deadline is met and Coralogix is spared.
+        self._searches: TTLCache[tuple[str, str], list[Incident]] = TTLCache(maxsize=256, ttl=SEARCH_CACHE_SECONDS)
+
+    async def search_open(self, query: str, severity: IncidentSeverity | None) -> list[Incident]:
+        """Open incidents whose name matches `query` (all when empty), most urgent first; cached briefly."""
+        key = (query.strip().lower(), severity.value if severity else "")
+        if key not in self._searches:
+            self._searches[key] = await self.open_incidents(severity=severity, search=query.strip(), limit=100)
+        return self._searches[key]
 
     async def resolve(self, ids: Sequence[str], *, precheck: bool = True) -> ResolveReport:
         """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done.
@@ -99,6 +117,18 @@ class IncidentService:
                 results.setdefault(incident_id, IdResult(incident_id, Outcome.FAILED, reason=reason))
         await self._read_back_failures(results)
         return ResolveReport([results[i] for i in ids])
+
+    async def open_incidents(
+        self, *, severity: IncidentSeverity | None = None, search: str | None = None, limit: int = 100
+    ) -> list[Incident]:
+        """Triggered or acknowledged incidents, most severe first, then newest (read-only)."""
+        query = IncidentFilter(
+            status=[IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED],
+            severity=[severity] if severity else None,
+            search=search or None,
+        )
+        found = await self.api.list_incidents(filter=query, limit=OPEN_SCAN_LIMIT)
+        return sorted(found, key=_urgency)[:limit]
 
     async def lookup(self, ids: Sequence[str]) -> dict[str, Incident]:
         """The incidents Coralogix knows among `ids`, by id (read-only)."""
@@ -205,6 +235,13 @@ class _ResolveRun:
             outcome = Outcome.RESOLVED if incident is not None and incident.is_resolved else Outcome.FAILED
             results.append(IdResult(incident_id, outcome, incident))
         return results
+
+
+def _urgency(incident: Incident) -> tuple[int, float]:
+    """Sort key: severity rank (critical first, unknown last), then newest first."""
+    rank = SEVERITY_RANK.get(incident.severity, len(SEVERITY_RANK)) if incident.severity else len(SEVERITY_RANK)
+    created = incident.created_at.timestamp() if incident.created_at else 0.0
+    return rank, -created
 
 
 def _status_word(incident: Incident | None) -> str:

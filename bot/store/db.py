@@ -219,6 +219,21 @@ class Store:
         async with self._session() as session:
             return [_record(r) for r in (await session.scalars(query)).all()]
 
+    async def alert_urls(self, incident_ids: list[str]) -> dict[str, str]:
+        """The `alert_url` of the newest alert message of each incident that has one."""
+        if not incident_ids:
+            return {}
+        query = (
+            select(AlertMessageRow).where(AlertMessageRow.incident_id.in_(incident_ids)).order_by(AlertMessageRow.id)
+        )
+        async with self._session() as session:
+            rows = (await session.scalars(query)).all()
+        return {
+            r.incident_id: str(r.notification["alert_url"])
+            for r in rows
+            if r.incident_id and str(r.notification.get("alert_url") or "").startswith(("https://", "http://"))
+        }
+
     async def latest_open_for_alert(self, alert_id: str) -> AlertRecord | None:
         """The newest unresolved alert message of `alert_id`."""
         query = (

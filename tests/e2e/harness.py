@@ -93,9 +93,40 @@ class Harness:
         return await self.post(body, sign(body))
 
     async def click(
-        self, action_id: str, *, ts: str, channel: str = ALERT_CHANNEL, user: str = "U0ONCALL", value: str = "alert"
+        self,
+        action_id: str,
+        *,
+        ts: str,
+        channel: str = ALERT_CHANNEL,
+        user: str = "U0ONCALL",
+        value: str = "alert",
+        view: dict[str, Any] | None = None,
+        selected: str | None = None,
     ) -> tuple[int, str]:
-        """Click a button on the bot message (channel, ts), as Slack sends it."""
+        """Click a button on the bot message (channel, ts), as Slack sends it; with `view`, inside that modal
+        (or Home), and `selected` for a select menu's choice."""
+        action: dict[str, Any] = {
+            "action_id": action_id,
+            "block_id": "b",
+            "type": "button",
+            "value": value,
+            "action_ts": str(time.time()),
+        }
+        if selected is not None:
+            action = {**action, "type": "static_select", "selected_option": {"value": selected}}
+        if view is not None:
+            return await self.interactive(
+                {
+                    "type": "block_actions",
+                    "user": {"id": user},
+                    "api_app_id": "A111",
+                    "team": {"id": "T111"},
+                    "container": {"type": "view", "view_id": view.get("id", "V1")},
+                    "view": view,
+                    "trigger_id": "111.222.trigger",
+                    "actions": [action],
+                }
+            )
         return await self.interactive(
             {
                 "type": "block_actions",
@@ -113,15 +144,7 @@ class Harness:
                 "message": {"type": "message", "ts": ts, "bot_id": "B111", "text": "alert"},
                 "trigger_id": "111.222.trigger",
                 "response_url": self.slack.response_url,
-                "actions": [
-                    {
-                        "action_id": action_id,
-                        "block_id": "alert_actions_0",
-                        "type": "button",
-                        "value": value,
-                        "action_ts": str(time.time()),
-                    }
-                ],
+                "actions": [{**action, "block_id": "alert_actions_0"}],
             }
         )
 

@@ -339,15 +339,17 @@ async def test_retried_event_does_not_act_twice() -> None:
 
 
 async def test_status_in_thread_and_help_outside() -> None:
-    """`@bot status` in an alert thread reports the state; a mention elsewhere gets a short help in its thread."""
+    """`@bot status` in an alert thread reports the state; a mention elsewhere gets the help, ephemerally."""
     async with running_bot(cx_with_incident()) as bot:
         ts = await post_alert(bot)
         await bot.event(mention("<@UBOT0001> status", "1700000100.000300", thread_ts=ts), event_id="Ev3")
         await wait_for(lambda: thread_replies(bot, ts), what="status")
         assert "Triggered" in thread_replies(bot, ts)[0] and INCIDENT in thread_replies(bot, ts)[0]
         await bot.event(mention("<@UBOT0001> resolve", "1700000200.000100", thread_ts=None), event_id="Ev4")
-        await wait_for(lambda: thread_replies(bot, "1700000200.000100"), what="help")
-        assert "What I can do" in thread_replies(bot, "1700000200.000100")[0]
+        await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="help")
+        help_call = bot.slack.called("chat.postEphemeral")[0].params
+        assert help_call["user"] == "U0THREAD"
+        assert "Resolving Coralogix incidents from Slack" in help_call["text"]
         assert not bot.coralogix.resolve_calls()
 
 

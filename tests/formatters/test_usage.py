@@ -44,9 +44,20 @@ def test_help_request_gets_usage() -> None:
     assert refusal_text(parse_incident_ids("help")) == usage_text()
 
 
-def test_empty_text_gets_usage() -> None:
-    """An empty command is refused with the usage text alone."""
-    assert refusal_text(parse_incident_ids("")) == usage_text()
+def test_help_covers_every_surface() -> None:
+    """The help names the picker, the id form, the buttons, thread commands, the shortcut, Home and where ids are."""
+    text = usage_text()
+    for words in (
+        "pick from the open incidents",
+        "&lt;incident-id&gt;",
+        "*Resolve*",
+        "*Acknowledge*",
+        "`@bot resolve [note]`",
+        "Resolve incidents",
+        "App Home",
+        "Alerts → Incidents",
+    ):
+        assert words in text
 
 
 def test_refusal_for_too_many_ids() -> None:

@@ -1,0 +1,87 @@
+"""The App Home tab: the open incidents, each with Resolve and Open in Coralogix, and a Refresh button."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.api.models import Incident
+from bot.formatters.common import age, context, date_token, escape, section, severity_marker, severity_word, truncate
+from bot.ids import ActionId
+
+HOME_LIMIT = 20
+PERMISSIONS_LINE = "Who may resolve: anyone in this workspace."
+
+
+def _incident_blocks(incident: Incident, now: datetime, url: str | None) -> list[dict[str, Any]]:
+    name = escape(truncate(incident.name or incident.id, 200))
+    details = [severity_word(incident.severity), f"open {age(incident.created_at, now)}"]
+    if incident.application:
+        details.append(escape(truncate(incident.application, 80)))
+    text = f"{severity_marker(incident.severity)} *{name}*\n{' · '.join(details)} · `{escape(incident.id)}`"
+    buttons: list[dict[str, Any]] = [
+        {
+            "type": "button",
+            "action_id": ActionId.HOME_RESOLVE.value,
+            "style": "primary",
+            "value": incident.id,
+            "text": {"type": "plain_text", "text": "Resolve"},
+            "confirm": {
+                "title": {"type": "plain_text", "text": "Resolve this incident?"},
+                "text": {"type": "mrkdwn", "text": f"*{truncate(name, 250)}* will be resolved in Coralogix."},
+                "confirm": {"type": "plain_text", "text": "Resolve"},
+                "deny": {"type": "plain_text", "text": "Cancel"},
+            },
+        }
+    ]
+    if url:
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ActionId.HOME_OPEN.value,
+                "url": url,
+                "text": {"type": "plain_text", "text": "Open in Coralogix"},
+            }
+        )
+    return [section(text), {"type": "actions", "elements": buttons}]
+
+
+def home_view(
+    incidents: list[Incident] | None,
+    *,
+    now: datetime,
+    urls: dict[str, str] | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The Home tab. `incidents` None with `error` means Coralogix could not be read; `notice` is a
+    one-line outcome of the user's last action (already escaped by the caller)."""
+    refresh = {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.HOME_REFRESH.value,
+                "text": {"type": "plain_text", "text": "Refresh"},
+            }
+        ],
+    }
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Open Coralogix incidents"}},
+        context(f"Updated {date_token(now)} · {PERMISSIONS_LINE}"),
+        refresh,
+    ]
+    if notice:
+        blocks.append(section(notice))
+    if error is not None or incidents is None:
+        blocks.append(section(f":warning: {error or 'Could not read the incidents.'}"))
+    elif not incidents:
+        blocks.append(section(":white_check_mark: No open incidents in Coralogix right now."))
+    else:
+        shown = incidents[:HOME_LIMIT]
+        if len(incidents) > HOME_LIMIT:
+            blocks.append(context(f"The {HOME_LIMIT} most severe of {len(incidents)} open incidents."))
+        blocks.append({"type": "divider"})
+        for incident in shown:
+            blocks += _incident_blocks(incident, now, (urls or {}).get(incident.id))
+    return {"type": "home", "blocks": blocks}

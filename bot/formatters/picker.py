@@ -1,0 +1,151 @@
+"""The picker modal of `/resolve-incident` with no text: loading, list, empty and error states."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
+from bot.formatters.common import age, escape, section, severity_word, truncate
+from bot.ids import ActionId, BlockId, CallbackId
+
+# Up to this many open incidents go into a static multi-select; more → type-ahead search.
+STATIC_LIMIT = 100
+TITLE = "Resolve incidents"
+
+
+def picker_metadata(channel: str, severity: IncidentSeverity | None) -> str:
+    """private_metadata: where the summary goes, and the filter in force."""
+    return json.dumps({"channel": channel, "severity": severity.value if severity else ""})
+
+
+def read_metadata(raw: str | None) -> tuple[str, IncidentSeverity | None]:
+    """(channel, severity filter) back from private_metadata."""
+    data = json.loads(raw or "{}")
+    severity = data.get("severity") or None
+    return str(data.get("channel", "")), IncidentSeverity(severity) if severity else None
+
+
+def _base(metadata: str, blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": CallbackId.PICKER_MODAL.value,
+        "title": {"type": "plain_text", "text": TITLE},
+        "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
+        "private_metadata": metadata,
+        "blocks": blocks,
+    }
+    if submit:
+        view["submit"] = {"type": "plain_text", "text": "Resolve"}
+    return view
+
+
+def _severity_option(severity: IncidentSeverity | None) -> dict[str, Any]:
+    label = severity_word(severity) if severity else "All severities"
+    return {"text": {"type": "plain_text", "text": label}, "value": severity.value if severity else "all"}
+
+
+def _filter(severity: IncidentSeverity | None) -> dict[str, Any]:
+    options = [_severity_option(None), *(_severity_option(s) for s in SEVERITY_RANK)]
+    return {
+        "type": "actions",
+        "block_id": BlockId.PICKER_FILTER.value,
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": ActionId.PICKER_SEVERITY.value,
+                "options": options,
+                "initial_option": _severity_option(severity),
+            }
+        ],
+    }
+
+
+def incident_option(incident: Incident, now: datetime) -> dict[str, Any]:
+    """One selectable incident: severity, name, age, application (plain text, at most 75 characters)."""
+    parts = [severity_word(incident.severity), incident.name or incident.id, age(incident.created_at, now)]
+    if incident.application:
+        parts.append(incident.application)
+    return {"text": {"type": "plain_text", "text": truncate(" · ".join(parts), 75)}, "value": incident.id}
+
+
+def loading_view(metadata: str) -> dict[str, Any]:
+    """Opened at once, inside the trigger window."""
+    return _base(
+        metadata, [section(":hourglass_flowing_sand: Loading the open incidents from Coralogix…")], submit=False
+    )
+
+
+def error_view(metadata: str, reason: str, error_id: str) -> dict[str, Any]:
+    """Coralogix slow or failing: say so, and offer to try again."""
+    text = f":warning: Could not load the open incidents: {escape(truncate(reason, 2000))}\nError id: `{error_id}`"
+    retry = {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ActionId.PICKER_RETRY.value,
+                "text": {"type": "plain_text", "text": "Try again"},
+            }
+        ],
+    }
+    return _base(metadata, [section(text), retry], submit=False)
+
+
+def list_view(
+    metadata: str, incidents: list[Incident], severity: IncidentSeverity | None, now: datetime
+) -> dict[str, Any]:
+    """The open incidents to pick from, most severe and newest first; nothing to submit when there are none."""
+    if not incidents:
+        which = f"{severity_word(severity).lower()} " if severity else ""
+        empty = [section(f":white_check_mark: No open {which}incidents in Coralogix right now."), _filter(severity)]
+        return _base(metadata, empty, submit=False)
+    count = f"{len(incidents)}" if len(incidents) <= STATIC_LIMIT else f"{len(incidents)}+"
+    blocks: list[dict[str, Any]] = [
+        section(f"*{count} open incidents*, most severe and newest first."),
+        _filter(severity),
+    ]
+    if len(incidents) <= STATIC_LIMIT:
+        element: dict[str, Any] = {
+            "type": "multi_static_select",
+            "action_id": ActionId.PICKER_PICKED.value,
+            "options": [incident_option(i, now) for i in incidents],
+            "placeholder": {"type": "plain_text", "text": "Pick incidents"},
+        }
+        label = "Incidents to resolve"
+    else:
+        element = {
+            "type": "multi_external_select",
+            "action_id": ActionId.PICKER_SEARCH.value,
+            "min_query_length": 0,
+            "placeholder": {"type": "plain_text", "text": "Type to search by name"},
+        }
+        label = "Incidents to resolve (type to search)"
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": BlockId.PICKER_INCIDENTS.value,
+            "label": {"type": "plain_text", "text": label},
+            "element": element,
+        }
+    )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": BlockId.PICKER_NOTE.value,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Resolution note"},
+            "element": {"type": "plain_text_input", "action_id": ActionId.PICKER_NOTE.value, "max_length": 500},
+        }
+    )
+    return _base(metadata, blocks, submit=True)
+
+
+def picked_ids(values: dict[str, Any]) -> list[str]:
+    """The incident ids selected in a submitted picker (either select kind)."""
+    block = values.get(BlockId.PICKER_INCIDENTS.value, {})
+    for action in (ActionId.PICKER_PICKED.value, ActionId.PICKER_SEARCH.value):
+        if action in block:
+            return [o["value"] for o in block[action].get("selected_options") or []]
+    return []

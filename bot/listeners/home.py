@@ -1,0 +1,107 @@
+"""The App Home tab: published on open, refreshed on demand, updated in place after a Resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.api import ApiError
+from bot.errors import new_error_id
+from bot.formatters.common import escape, truncate
+from bot.formatters.home import home_view
+from bot.formatters.summary import incident_name
+from bot.ids import ActionId, EventType
+from bot.parsing import is_incident_id
+from bot.services import IdResult, Outcome, Services
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+LOAD_DEADLINE = 10.0
+
+
+async def publish_home(
+    client: AsyncWebClient, services: Services, settings: Settings, user: str, notice: str | None = None
+) -> None:
+    """Read the open incidents and publish the user's Home tab."""
+    now = datetime.now(UTC)
+    try:
+        async with asyncio.timeout(LOAD_DEADLINE):
+            incidents = await services.incidents.open_incidents(limit=1000)
+    except (ApiError, TimeoutError) as e:
+        error_id = new_error_id()
+        reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
+        logger.warning("home load failed error_id=%s: %s", error_id, reason)
+        error = f"Could not read the open incidents: {escape(truncate(reason, 2000))} (error id `{error_id}`)"
+        view = home_view(None, now=now, notice=notice, error=error)
+    else:
+        urls = await services.store.alert_urls([i.id for i in incidents[:20]])
+        for incident in incidents[:20]:
+            if link := settings.incident_url(incident.id):
+                urls[incident.id] = link
+        view = home_view(incidents, now=now, urls=urls, notice=notice)
+    await client.views_publish(user_id=user, view=view)
+
+
+def outcome_notice(result: IdResult, error_id: str | None) -> str:
+    """One line about the Resolve the user just clicked."""
+    name = incident_name(result.incident, result.id)
+    if result.outcome is Outcome.RESOLVED:
+        return f":white_check_mark: Resolved *{name}*."
+    if result.outcome is Outcome.ALREADY_RESOLVED:
+        return f":ballot_box_with_check: *{name}* was already resolved."
+    if result.outcome is Outcome.NOT_FOUND:
+        return f":grey_question: `{escape(result.id)}` is not in Coralogix any more."
+    reason = escape(truncate(result.reason or "unknown error", 1500))
+    return f":warning: Could not resolve *{name}*: {reason} (error id `{error_id}`)"
+
+
+async def home_opened(event: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings) -> None:
+    """Publish Home whenever its tab is opened."""
+    if event.get("tab", "home") == "home":
+        await publish_home(client, services, settings, event["user"])
+
+
+async def refresh_clicked(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings
+) -> None:
+    """The Refresh button."""
+    await ack()
+    await publish_home(client, services, settings, body["user"]["id"])
+
+
+async def resolve_clicked(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings
+) -> None:
+    """Resolve from Home: resolve, update the alert message's thread if any, re-publish Home with the outcome."""
+    await ack()
+    user = body["user"]["id"]
+    incident_id = str(body["actions"][0].get("value", "")).lower()
+    if not is_incident_id(incident_id):
+        await publish_home(client, services, settings, user, notice=":warning: That button carried no incident id.")
+        return
+    result = (await services.incidents.resolve([incident_id])).results[0]
+    await services.alerts.sync_resolved([result], user=user, via="home")
+    error_id = None
+    if result.outcome is Outcome.FAILED:
+        error_id = new_error_id()
+        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, error_id, result.reason)
+    await publish_home(client, services, settings, user, notice=outcome_notice(result, error_id))
+
+
+async def open_clicked(ack: AsyncAck) -> None:
+    """Open in Coralogix: Slack opens the link; the request only needs an ack."""
+    await ack()
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the Home listeners."""
+    app.event(EventType.APP_HOME_OPENED.value)(home_opened)
+    app.action(ActionId.HOME_REFRESH.value)(refresh_clicked)
+    app.action(ActionId.HOME_RESOLVE.value)(resolve_clicked)
+    app.action(ActionId.HOME_OPEN.value)(open_clicked)

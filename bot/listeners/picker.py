@@ -1,0 +1,121 @@
+"""The picker: `/resolve-incident` with no text opens a modal of the open incidents to resolve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.api import ApiError, IncidentSeverity
+from bot.errors import new_error_id
+from bot.formatters.picker import (
+    STATIC_LIMIT,
+    error_view,
+    incident_option,
+    list_view,
+    loading_view,
+    picked_ids,
+    picker_metadata,
+    read_metadata,
+)
+from bot.formatters.summary import summary_message
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.listeners.posting import post_or_dm
+from bot.parsing import is_incident_id
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+# The modal never sits on "Loading…" longer than this; then it says why and offers a retry.
+LOAD_DEADLINE = 10.0
+# Slack gives an options request 3 s in all; leave room for the answer to travel.
+OPTIONS_DEADLINE = 2.0
+
+
+async def open_picker(client: AsyncWebClient, services: Services, *, trigger_id: str, channel: str) -> None:
+    """Open the loading modal at once (the trigger id lives 3 s), then fill it."""
+    metadata = picker_metadata(channel, None)
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata))
+    await _fill(client, services, view_id=opened["view"]["id"], channel=channel, severity=None)
+
+
+async def _fill(
+    client: AsyncWebClient, services: Services, *, view_id: str, channel: str, severity: IncidentSeverity | None
+) -> None:
+    metadata = picker_metadata(channel, severity)
+    try:
+        async with asyncio.timeout(LOAD_DEADLINE):
+            incidents = await services.incidents.open_incidents(severity=severity, limit=STATIC_LIMIT + 1)
+        view = list_view(metadata, incidents, severity, datetime.now(UTC))
+    except (ApiError, TimeoutError) as e:
+        error_id = new_error_id()
+        reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
+        logger.warning("picker load failed error_id=%s: %s", error_id, reason)
+        view = error_view(metadata, reason, error_id)
+    try:
+        await client.views_update(view_id=view_id, view=view)
+    except SlackApiError as e:  # closed by the user before it loaded
+        logger.info("could not update the picker: %s", e.response.get("error"))
+
+
+async def severity_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    """The severity filter: reload the list with it."""
+    await ack()
+    channel, _ = read_metadata(body["view"].get("private_metadata"))
+    value = body["actions"][0]["selected_option"]["value"]
+    severity = None if value == "all" else IncidentSeverity(value)
+    await _fill(client, services, view_id=body["view"]["id"], channel=channel, severity=severity)
+
+
+async def retry_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    """ "Try again" after a failed load."""
+    await ack()
+    channel, severity = read_metadata(body["view"].get("private_metadata"))
+    view_id = body["view"]["id"]
+    await client.views_update(view_id=view_id, view=loading_view(picker_metadata(channel, severity)))
+    await _fill(client, services, view_id=view_id, channel=channel, severity=severity)
+
+
+async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Type-ahead: open incidents matching what was typed, answered within Slack's deadline."""
+    _, severity = read_metadata(body.get("view", {}).get("private_metadata"))
+    try:
+        async with asyncio.timeout(OPTIONS_DEADLINE):
+            incidents = await services.incidents.search_open(body.get("value") or "", severity)
+    except (ApiError, TimeoutError) as e:
+        logger.warning("picker search failed: %s", e.message if isinstance(e, ApiError) else "timed out")
+        incidents = []
+    now = datetime.now(UTC)
+    await ack(options=[incident_option(i, now) for i in incidents[:100]])
+
+
+async def picker_submitted(
+    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, services: Services
+) -> None:
+    """Resolve the picked incidents and post the summary where the command was typed."""
+    ids = [i for i in picked_ids(view["state"]["values"]) if is_incident_id(i)]
+    if not ids:
+        await ack(response_action="errors", errors={BlockId.PICKER_INCIDENTS.value: "Pick at least one incident."})
+        return
+    await ack()
+    user = body["user"]["id"]
+    channel, _ = read_metadata(view.get("private_metadata"))
+    note_block = view["state"]["values"].get(BlockId.PICKER_NOTE.value, {})
+    note = (note_block.get(ActionId.PICKER_NOTE.value, {}).get("value") or "").strip() or None
+    report = await services.incidents.resolve(ids)
+    await services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
+    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
+    await post_or_dm(client, channel or user, message, user=user)
+
+
+def register(app: AsyncApp) -> None:
+    """Attach the picker's listeners (the command listener opens it)."""
+    app.action(ActionId.PICKER_SEVERITY.value)(severity_changed)
+    app.action(ActionId.PICKER_RETRY.value)(retry_clicked)
+    app.options(ActionId.PICKER_SEARCH.value)(search_options)
+    app.view(CallbackId.PICKER_MODAL.value)(picker_submitted)
