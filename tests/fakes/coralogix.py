@@ -74,6 +74,7 @@ class FakeCoralogix:
     delay: float = 0.0  # seconds before answering any call (every route: reads are slow too)
     gate: asyncio.Event | None = None  # when set, every call waits for it (at most `delay` if positive)
     reject_unknown: bool = True  # a resolve batch naming an unknown id fails whole, with 404
+    list_status: int | None = None  # answer list calls with this error status
     ack_status: int | None = None  # answer acknowledge with this error status (e.g. 403 for a team key)
     vanished: set[str] = field(default_factory=set)  # ids reads still see but resolve calls unknown
     in_flight: int = 0  # calls being answered right now, any route
@@ -181,14 +182,20 @@ class FakeCoralogix:
         return web.json_response({"incidents": found, "notFoundIds": [i for i in ids if i not in found]})
 
     async def _list(self, request: web.Request) -> web.Response:
+        if self.list_status is not None:
+            return web.json_response({"code": self.list_status, "message": "injected"}, status=self.list_status)
         body = await request.json()
         query = body.get("filter") or {}
         statuses = set(query.get("status") or [])
         labels = {k: set(v["contextualLabelValues"]) for k, v in (query.get("contextualLabels") or {}).items()}
+        severities = set(query.get("severity") or [])
+        search = ((query.get("searchQuery") or {}).get("query") or "").lower()
         matching = [
             i
             for i in self.incidents.values()
             if (not statuses or i["status"] in statuses)
+            and (not severities or i["severity"] in severities)
+            and search in (i.get("name") or "").lower()
             and all(i["contextualLabels"].get(k) in values for k, values in labels.items())
         ]
         size = int(body.get("pagination", {}).get("pageSize", 100))
