@@ -115,6 +115,7 @@ async def build_runtime(
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=lookup_interval,
     )
-    services = Services(incidents=incidents, alerts=alerts, store=store)
+    tasks = BackgroundTasks()
+    services = Services(incidents=incidents, alerts=alerts, store=store, tasks=tasks)
     app = create_app(settings, services=services, slack_client=slack_client)
-    return Runtime(settings, api, store, slack_client, services, app, BackgroundTasks())
+    return Runtime(settings, api, store, slack_client, services, app, tasks)

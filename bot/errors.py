@@ -26,3 +26,18 @@ class UpstreamError(BotError):
 def new_error_id() -> str:
     """A short id shown to the user and written to the log, to find one failure in the logs."""
     return "E" + secrets.token_hex(4).upper()
+
+
+def describe(error: BaseException) -> str:
+    """What a user may read about `error`: typed errors explain themselves, anything else stays vague."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.api.errors import ApiError  # the client's errors; imported here to keep this module dependency-free
+
+    if isinstance(error, BotError):
+        return error.user_message
+    if isinstance(error, ApiError):
+        return error.message
+    if isinstance(error, SlackApiError):
+        return f"Slack refused a call from the bot ({error.response.get('error', 'unknown error')})."
+    return "The bot hit an unexpected error."

@@ -61,6 +61,8 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
+        if recovered := await runtime.services.alerts.recover_stale_claims():
+            logger.info("gave %d alert messages left on 'Resolving…' their buttons back", recovered)
         if settings.SLACK_APP_TOKEN is not None:
             socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@ The variable names are a public contract (README, `.env.example`); keep them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +15,9 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+# Slack channel ids: public C…, private G…, direct D… (names change and cannot be updated in place).
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 class Region(StrEnum):
@@ -144,6 +148,13 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (e.g. the output of `openssl rand -hex 24`)")
         return value
+
+    @field_validator("SLACK_ALERT_CHANNEL")
+    @classmethod
+    def _channel_id(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value.strip()):
+            raise ValueError("must be a channel id like C0123ABCD (channel details → bottom), not a #name")
+        return value.strip() if value else value
 
     @field_validator("CORALOGIX_INCIDENT_URL")
     @classmethod

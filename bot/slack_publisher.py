@@ -21,14 +21,14 @@ class SlackAlertPublisher:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
 
-    async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> str:
-        """Post a new alert message; returns its ts."""
+    async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> tuple[str, str]:
+        """Post a new alert message; returns the channel id and ts Slack answered with (a `#name` becomes `C…`)."""
         via = "coralogix" if status is AlertStatus.RESOLVED else None
         message = alert_message(notification, AlertState(status=status, via=via))
         answer = await self.client.chat_postMessage(
             channel=channel, text=message.text, attachments=message.attachments, unfurl_links=False
         )
-        return str(answer["ts"])
+        return str(answer["channel"]), str(answer["ts"])
 
     async def update_alert(self, record: AlertRecord) -> None:
         """Re-render the message from the record; a failure is logged, never fatal to the action."""
@@ -38,10 +38,8 @@ class SlackAlertPublisher:
             await self.client.chat_update(
                 channel=record.channel, ts=record.ts, text=message.text, attachments=message.attachments, blocks=[]
             )
-        except SlackApiError as e:
-            logger.warning(
-                "could not update alert message %s/%s: %s", record.channel, record.ts, e.response.get("error")
-            )
+        except Exception as e:  # noqa: BLE001 - a failed re-render must never break the action behind it
+            logger.warning("could not update alert message %s/%s: %s", record.channel, record.ts, _why(e))
 
     async def thread_reply(self, record: AlertRecord, line: ThreadLine) -> None:
         """One line in the alert's thread; a failure is logged, never fatal to the action."""
@@ -50,5 +48,9 @@ class SlackAlertPublisher:
             await self.client.chat_postMessage(
                 channel=record.channel, thread_ts=record.ts, text=text, unfurl_links=False
             )
-        except SlackApiError as e:
-            logger.warning("could not reply in thread %s/%s: %s", record.channel, record.ts, e.response.get("error"))
+        except Exception as e:  # noqa: BLE001 - likewise: the thread line is secondary to the action
+            logger.warning("could not reply in thread %s/%s: %s", record.channel, record.ts, _why(e))
+
+
+def _why(error: Exception) -> str:
+    return str(error.response.get("error")) if isinstance(error, SlackApiError) else type(error).__name__

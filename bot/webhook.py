@@ -59,9 +59,11 @@ def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: 
             return _problem(401, "unauthorized")
         if request.content_length is not None and request.content_length > MAX_BODY:
             return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
-        raw = await request.content.read(MAX_BODY + 1)
-        if len(raw) > MAX_BODY:
-            return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
+        raw = bytearray()
+        async for chunk in request.content.iter_chunked(64 * 1024):  # a body may arrive in many pieces
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
         try:
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):

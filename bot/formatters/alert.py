@@ -179,7 +179,9 @@ def alert_message(notification: AlertNotification, state: AlertState) -> Message
     if buttons:
         blocks.append({"type": "actions", "block_id": f"{BlockId.ALERT_ACTIONS}_{v}", "elements": buttons})
     colour = RESOLVED_COLOUR if state.status is AlertStatus.RESOLVED else COLOURS.get(severity, "#9E9E9E")
-    status_word = "resolved" if state.status is AlertStatus.RESOLVED else state.status.value
+    status_word = (
+        PENDING_WORDS.get(state.pending_action, "working").lower() if state.pending_action else state.status.value
+    )
     text = f"{severity_word(severity)} alert: {name} ({status_word})"
     return Message(text=text, blocks=[], attachments=[{"color": colour, "blocks": blocks, "fallback": text}])
 
@@ -196,8 +198,6 @@ def thread_text(line: ThreadLine) -> str:
         return f":eyes: Acknowledged by {who}{_via(line.via)} · {when}{note}"
     if line.kind is LineKind.RESOLVED_IN_CORALOGIX:
         return f":white_check_mark: Resolved in Coralogix · {when}"
-    if line.kind is LineKind.TRIGGERED_AGAIN:
-        return f":rotating_light: Triggered again · {when}"
     if line.kind is LineKind.FAILED:
         error = f" (error id `{escape(line.error_id)}`)" if line.error_id else ""
         return f":warning: {who} tried to {escape(line.detail or 'act')}{error} · {when}"

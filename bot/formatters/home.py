@@ -6,7 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from bot.api.models import Incident
-from bot.formatters.common import age, context, date_token, escape, section, severity_marker, severity_word, truncate
+from bot.formatters.common import (
+    SECTION_TEXT_LIMIT,
+    age,
+    context,
+    date_token,
+    escape,
+    section,
+    severity_marker,
+    severity_word,
+    truncate,
+)
 from bot.ids import ActionId
 
 HOME_LIMIT = 20
@@ -72,9 +82,10 @@ def home_view(
         refresh,
     ]
     if notice:
-        blocks.append(section(notice))
+        # Cut after the caller's escaping (truncate keeps `&…;` whole): a longer section fails views.publish.
+        blocks.append(section(truncate(notice, SECTION_TEXT_LIMIT)))
     if error is not None or incidents is None:
-        blocks.append(section(f":warning: {error or 'Could not read the incidents.'}"))
+        blocks.append(section(truncate(f":warning: {error or 'Could not read the incidents.'}", SECTION_TEXT_LIMIT)))
     elif not incidents:
         blocks.append(section(":white_check_mark: No open incidents in Coralogix right now."))
     else:

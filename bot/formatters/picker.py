@@ -79,7 +79,8 @@ def loading_view(metadata: str) -> dict[str, Any]:
 
 def error_view(metadata: str, reason: str, error_id: str) -> dict[str, Any]:
     """Coralogix slow or failing: say so, and offer to try again."""
-    text = f":warning: Could not load the open incidents: {escape(truncate(reason, 2000))}\nError id: `{error_id}`"
+    # Cut after escaping (which may grow it fivefold): a section over 3 000 characters fails views.update.
+    text = f":warning: Could not load the open incidents: {truncate(escape(reason), 2000)}\nError id: `{error_id}`"
     retry = {
         "type": "actions",
         "elements": [

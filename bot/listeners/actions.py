@@ -9,10 +9,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.formatters.replies import outcome_text
 from bot.ids import ActionId
+from bot.listeners.errors import reported
 from bot.services import Services
 from bot.services.alerts import Action
-
-WORDS = {Action.RESOLVE: "resolve", Action.ACKNOWLEDGE: "acknowledge"}
 
 
 async def _act(action: Action, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
@@ -21,7 +20,7 @@ async def _act(action: Action, ack: AsyncAck, body: dict[str, Any], client: Asyn
     user = body["user"]["id"]
     ts = body.get("container", {}).get("message_ts") or body["message"]["ts"]
     outcome = await services.alerts.act(channel=channel, ts=ts, action=action, user=user, via="button")
-    text = outcome_text(outcome, WORDS[action])
+    text = outcome_text(outcome, action.value)
     if text:
         await client.chat_postEphemeral(channel=channel, user=user, text=text)
 
@@ -43,6 +42,6 @@ async def open_clicked(ack: AsyncAck) -> None:
 
 def register(app: AsyncApp) -> None:
     """Attach the button listeners."""
-    app.action(ActionId.RESOLVE.value)(resolve_clicked)
-    app.action(ActionId.ACKNOWLEDGE.value)(acknowledge_clicked)
+    app.action(ActionId.RESOLVE.value)(reported(resolve_clicked))
+    app.action(ActionId.ACKNOWLEDGE.value)(reported(acknowledge_clicked))
     app.action(ActionId.OPEN_IN_CORALOGIX.value)(open_clicked)

@@ -13,6 +13,7 @@ from bot.errors import new_error_id
 from bot.formatters.summary import summary_message
 from bot.formatters.usage import refusal_text, resolving_text
 from bot.ids import Command
+from bot.listeners.errors import reported
 from bot.listeners.picker import open_picker
 from bot.listeners.posting import post_in_channel
 from bot.parsing import parse_incident_ids
@@ -56,10 +57,12 @@ async def resolve_incident(
             failed[0].reason,
         )
     message = summary_message(report, user_id=command["user_id"], at=datetime.now(UTC), error_id=error_id)
-    await services.alerts.sync_resolved(report.results, user=command["user_id"], via="command")
     await post_in_channel(client, respond, command["channel_id"], message, bot_user_id=context.bot_user_id)
+    # Alert messages follow after the summary: each costs a chat.update and a thread post.
+    sync = services.alerts.sync_resolved(report.results, user=command["user_id"], via="command")
+    services.tasks.spawn(sync, name="sync alert messages")
 
 
 def register(app: AsyncApp) -> None:
     """Attach the command listeners."""
-    app.command(Command.RESOLVE_INCIDENT.value)(resolve_incident)
+    app.command(Command.RESOLVE_INCIDENT.value)(reported(resolve_incident))

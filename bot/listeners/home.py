@@ -16,6 +16,7 @@ from bot.formatters.common import escape, truncate
 from bot.formatters.home import home_view
 from bot.formatters.summary import incident_name
 from bot.ids import ActionId, EventType
+from bot.listeners.errors import reported
 from bot.parsing import is_incident_id
 from bot.services import IdResult, Outcome, Services
 from bot.settings import Settings
@@ -37,7 +38,7 @@ async def publish_home(
         error_id = new_error_id()
         reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
         logger.warning("home load failed error_id=%s: %s", error_id, reason)
-        error = f"Could not read the open incidents: {escape(truncate(reason, 2000))} (error id `{error_id}`)"
+        error = f"Could not read the open incidents: {truncate(escape(reason), 2000)} (error id `{error_id}`)"
         view = home_view(None, now=now, notice=notice, error=error)
     else:
         urls = await services.store.alert_urls([i.id for i in incidents[:20]])
@@ -86,7 +87,7 @@ async def resolve_clicked(
         await publish_home(client, services, settings, user, notice=":warning: That button carried no incident id.")
         return
     result = (await services.incidents.resolve([incident_id])).results[0]
-    await services.alerts.sync_resolved([result], user=user, via="home")
+    services.tasks.spawn(services.alerts.sync_resolved([result], user=user, via="home"), name="sync alert messages")
     error_id = None
     if result.outcome is Outcome.FAILED:
         error_id = new_error_id()
@@ -102,6 +103,6 @@ async def open_clicked(ack: AsyncAck) -> None:
 def register(app: AsyncApp) -> None:
     """Attach the Home listeners."""
     app.event(EventType.APP_HOME_OPENED.value)(home_opened)
-    app.action(ActionId.HOME_REFRESH.value)(refresh_clicked)
-    app.action(ActionId.HOME_RESOLVE.value)(resolve_clicked)
+    app.action(ActionId.HOME_REFRESH.value)(reported(refresh_clicked))
+    app.action(ActionId.HOME_RESOLVE.value)(reported(resolve_clicked))
     app.action(ActionId.HOME_OPEN.value)(open_clicked)

@@ -25,6 +25,7 @@ from bot.formatters.picker import (
 )
 from bot.formatters.summary import summary_message
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.listeners.errors import reported
 from bot.listeners.posting import post_or_dm
 from bot.parsing import is_incident_id
 from bot.services import Services
@@ -108,14 +109,15 @@ async def picker_submitted(
     note_block = view["state"]["values"].get(BlockId.PICKER_NOTE.value, {})
     note = (note_block.get(ActionId.PICKER_NOTE.value, {}).get("value") or "").strip() or None
     report = await services.incidents.resolve(ids)
-    await services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
     await post_or_dm(client, channel or user, message, user=user)
+    sync = services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
+    services.tasks.spawn(sync, name="sync alert messages")
 
 
 def register(app: AsyncApp) -> None:
     """Attach the picker's listeners (the command listener opens it)."""
-    app.action(ActionId.PICKER_SEVERITY.value)(severity_changed)
-    app.action(ActionId.PICKER_RETRY.value)(retry_clicked)
+    app.action(ActionId.PICKER_SEVERITY.value)(reported(severity_changed))
+    app.action(ActionId.PICKER_RETRY.value)(reported(retry_clicked))
     app.options(ActionId.PICKER_SEARCH.value)(search_options)
-    app.view(CallbackId.PICKER_MODAL.value)(picker_submitted)
+    app.view(CallbackId.PICKER_MODAL.value)(reported(picker_submitted))

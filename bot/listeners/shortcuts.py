@@ -25,6 +25,7 @@ from bot.formatters.modals import (
 )
 from bot.formatters.summary import summary_message
 from bot.ids import CallbackId
+from bot.listeners.errors import reported
 from bot.listeners.posting import post_or_dm
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
 from bot.services import Services
@@ -73,12 +74,13 @@ async def resolve_submitted(
     metadata = json.loads(view.get("private_metadata") or "{}")
     user = body["user"]["id"]
     report = await services.incidents.resolve(ids)
-    await services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
     await post_or_dm(client, metadata["channel"], message, user=user, thread_ts=metadata["thread_ts"])
+    sync = services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
+    services.tasks.spawn(sync, name="sync alert messages")
 
 
 def register(app: AsyncApp) -> None:
     """Attach the shortcut and its modal's submission."""
-    app.shortcut(CallbackId.RESOLVE_IN_MESSAGE.value)(resolve_in_message)
-    app.view(CallbackId.RESOLVE_IN_MESSAGE_MODAL.value)(resolve_submitted)
+    app.shortcut(CallbackId.RESOLVE_IN_MESSAGE.value)(reported(resolve_in_message))
+    app.view(CallbackId.RESOLVE_IN_MESSAGE_MODAL.value)(reported(resolve_submitted))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.background import BackgroundTasks
 from bot.services.alerts import AlertService
 from bot.services.incidents import IdResult, IncidentService, Outcome, ResolveReport
 from bot.store import Store
@@ -16,6 +17,7 @@ class Services:
     incidents: IncidentService
     alerts: AlertService
     store: Store
+    tasks: BackgroundTasks  # work after the answer, drained at shutdown
 
 
 __all__ = ["AlertService", "IdResult", "IncidentService", "Outcome", "ResolveReport", "Services"]

@@ -16,11 +16,10 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.api import ApiError, Incident, IncidentFilter, IncidentStatus
-from bot.errors import BotError, new_error_id
+from bot.errors import describe, new_error_id
 from bot.services.incidents import IdResult, IncidentService, Outcome
 from bot.services.notifications import AlertAction, AlertNotification
 from bot.store import AlertRecord, AlertStatus, Store
-from bot.store.db import STALE_CLAIM
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +38,6 @@ class LineKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     FAILED = "failed"
     RESOLVED_IN_CORALOGIX = "resolved_in_coralogix"
-    TRIGGERED_AGAIN = "triggered_again"
     STATUS = "status"
 
 
@@ -59,8 +57,8 @@ class ThreadLine:
 class AlertPublisher(Protocol):
     """What the alert use cases need from Slack."""
 
-    async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> str:
-        """Post a new alert message; returns its ts."""
+    async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> tuple[str, str]:
+        """Post a new alert message; returns the (channel id, ts) Slack answered with."""
 
     async def update_alert(self, record: AlertRecord) -> None:
         """Re-render the alert message from `record`."""
@@ -92,6 +90,13 @@ class ActionOutcome:
 
 
 OPEN = [IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED]
+OPEN_STATES = {AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED}
+# Which states each action may start from.
+ALLOWED_FROM = {Action.RESOLVE: OPEN_STATES, Action.ACKNOWLEDGE: {AlertStatus.TRIGGERED}}
+# A click's whole run (lookup, resolve with retries, read-back) ends well before its claim goes stale.
+ACTION_DEADLINE = 90.0
+# How long a notification may wait for its incident to appear in Coralogix before it is posted anyway.
+LOOKUP_DEADLINE = 8.0
 
 
 class AlertService:
@@ -115,60 +120,97 @@ class AlertService:
         self.lookup_attempts = lookup_attempts
         self.lookup_interval = lookup_interval
         self._sleep = sleep
+        # Notifications of one alert are handled one at a time, so a trigger still looking up its
+        # incident and a resolve (or a repeat) arriving meanwhile cannot both post.
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     # -- notifications ---------------------------------------------------------------------
 
     async def handle_notification(self, notification: AlertNotification) -> AlertRecord | None:
-        """Post (or update) the alert message for a notification; None when there is nowhere to post."""
-        if notification.alert_action is AlertAction.RESOLVE:
-            return await self._notification_resolved(notification)
-        incident = await self.find_incident(notification, retry=True)
+        """Post, bind or re-render the alert message for a notification; None when nothing was posted."""
+        key = (notification.alert_id, notification.group_by or "")
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                if notification.alert_action is AlertAction.RESOLVE:
+                    return await self._notification_resolved(notification)
+                return await self._notification_triggered(notification)
+        finally:
+            if not lock.locked():
+                self._locks.pop(key, None)
+
+    async def _notification_triggered(self, notification: AlertNotification) -> AlertRecord | None:
+        try:
+            async with asyncio.timeout(LOOKUP_DEADLINE):
+                incident = await self.find_incident(notification, retry=True)
+        except TimeoutError:
+            incident = None  # posted anyway; the click looks it up again
         existing = await self._existing(notification, incident)
-        if existing is not None:
-            record = await self.store.set_status(existing.id, AlertStatus.TRIGGERED, by=None, via="coralogix")
-            if record:
-                await self.publisher.update_alert(record)
-                await self.publisher.thread_reply(record, ThreadLine(LineKind.TRIGGERED_AGAIN))
-            return record
-        return await self._post(notification, incident, AlertStatus.TRIGGERED)
+        if existing is None:
+            return await self._post(notification, incident)
+        if incident and existing.incident_id is None:  # an open message for this alert learns its incident
+            bound = await self.store.set_incident(existing.id, incident.id)
+            if bound:
+                await self.publisher.update_alert(bound)
+                return bound
+        return existing  # a repeat of what the message already shows: no noise
 
     async def _notification_resolved(self, notification: AlertNotification) -> AlertRecord | None:
-        existing = await self._existing(notification, None)
-        if existing is None:
-            return await self._post(notification, None, AlertStatus.RESOLVED, via="coralogix")
-        record = await self.store.set_status(existing.id, AlertStatus.RESOLVED, by=None, via="coralogix")
-        if record:
-            await self.publisher.update_alert(record)
-            await self.publisher.thread_reply(record, ThreadLine(LineKind.RESOLVED_IN_CORALOGIX))
-        return record
+        """Coralogix says the alert ended: re-render its message. Never posts a new message."""
+        existing = await self._existing(notification, None, include_resolved=True)
+        if existing is None or existing.status is AlertStatus.RESOLVED:
+            return existing
+        done = await self.store.transition(
+            existing.id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from=OPEN_STATES
+        )
+        await self._show(done, ThreadLine(LineKind.RESOLVED_IN_CORALOGIX))
+        return done
 
-    async def _existing(self, notification: AlertNotification, incident: Incident | None) -> AlertRecord | None:
+    async def _existing(
+        self, notification: AlertNotification, incident: Incident | None, *, include_resolved: bool = False
+    ) -> AlertRecord | None:
+        """The message already showing this notification's incident, else this alert (same group-by values)
+        when that message is not bound to another incident."""
         incident_id = incident.id if incident else notification.incident_id
         if incident_id:
-            records = [r for r in await self.store.by_incident(incident_id) if r.status is not AlertStatus.RESOLVED]
+            records = [
+                r
+                for r in await self.store.by_incident(incident_id)
+                if include_resolved or r.status is not AlertStatus.RESOLVED
+            ]
             if records:
                 return records[-1]
-        return await self.store.latest_open_for_alert(notification.alert_id)
+        for record in await self.store.recent_for_alert(notification.alert_id):
+            if (record.notification.get("group_by") or None) != notification.group_by:
+                continue
+            if not include_resolved and record.status is AlertStatus.RESOLVED:
+                continue
+            if incident_id and record.incident_id not in (None, incident_id):
+                continue  # a new incident of the same alert gets its own message
+            return record
+        return None
 
-    async def _post(
-        self, notification: AlertNotification, incident: Incident | None, status: AlertStatus, via: str | None = None
-    ) -> AlertRecord | None:
+    async def _post(self, notification: AlertNotification, incident: Incident | None) -> AlertRecord | None:
         channel = notification.channel or self.default_channel
         if not channel:
             logger.warning(
                 "alert %s not posted: no channel in the notification and no SLACK_ALERT_CHANNEL", notification.alert_id
             )
             return None
-        ts = await self.publisher.post_alert(channel, notification, status)
+        channel_id, ts = await self.publisher.post_alert(channel, notification, AlertStatus.TRIGGERED)
         return await self.store.add_alert(
-            channel=channel,
+            channel=channel_id,
             ts=ts,
             alert_id=notification.alert_id,
             incident_id=incident.id if incident else None,
             notification=notification.model_dump(mode="json"),
-            status=status,
-            status_via=via,
         )
+
+    async def _show(self, record: AlertRecord | None, line: ThreadLine) -> None:
+        """Re-render a changed record and add its one thread line; nothing when the change did not happen."""
+        if record is not None:
+            await self.publisher.update_alert(record)
+            await self.publisher.thread_reply(record, line)
 
     async def find_incident(self, notification: AlertNotification, *, retry: bool) -> Incident | None:
         """The open incident of a notification: by its id, else the newest open one labelled with the alert id.
@@ -201,39 +243,40 @@ class AlertService:
         record = await self.store.by_message(channel, ts)
         if record is None:
             return ActionOutcome(OutcomeKind.NOT_TRACKED)
-        refusal = self._refusal(record, action)
-        if refusal:
-            return refusal
-        if not await self.store.claim(record.id, action=action.value, user=user):
+        claimed = await self.store.claim(record.id, action=action.value, user=user, allowed_from=ALLOWED_FROM[action])
+        if claimed is None:
             fresh = await self.store.get(record.id) or record
-            return self._refusal(fresh, action) or ActionOutcome(OutcomeKind.IN_FLIGHT, fresh)
-        claimed = await self.store.get(record.id) or record
-        await self.publisher.update_alert(claimed)  # "Resolving… (@user)", no buttons to press twice
+            return self._refusal(fresh, action)
         try:
-            return await self._apply(claimed, action, user, via, note)
+            await self.publisher.update_alert(claimed)  # "Resolving… (@user)", no buttons to press twice
+            async with asyncio.timeout(ACTION_DEADLINE):
+                return await self._apply(claimed, action, user, via, note)
         except Exception as e:  # any failure must put the buttons back and be reported, with an error id
             error_id = new_error_id()
-            reason = _reason(e)
             logger.warning("%s of alert %s failed error_id=%s", action.value, record.id, error_id, exc_info=e)
-            return await self._failed(claimed, action, user, reason, error_id)
+            return await self._failed(claimed, action, user, describe(e), error_id)
+        except asyncio.CancelledError:  # shutting down mid-action: never leave the message stuck
+            await asyncio.shield(self.store.release(claimed.id, expect_version=claimed.version))
+            raise
 
-    def _refusal(self, record: AlertRecord, action: Action) -> ActionOutcome | None:
+    @staticmethod
+    def _refusal(record: AlertRecord, action: Action) -> ActionOutcome:
+        """Why a claim was refused, from the record as it is now."""
         if record.status is AlertStatus.RESOLVED:
             return ActionOutcome(OutcomeKind.ALREADY_RESOLVED, record)
         if action is Action.ACKNOWLEDGE and record.status is AlertStatus.ACKNOWLEDGED:
             return ActionOutcome(OutcomeKind.ALREADY_ACKNOWLEDGED, record)
-        if record.pending_action and record.pending_since and not _stale(record):
-            return ActionOutcome(OutcomeKind.IN_FLIGHT, record)
-        return None
+        return ActionOutcome(OutcomeKind.IN_FLIGHT, record)
 
     async def _apply(self, record: AlertRecord, action: Action, user: str, via: str, note: str | None) -> ActionOutcome:
-        incident_id = record.incident_id or await self._lookup_at_click(record)
+        if record.incident_id is None:
+            record = await self._lookup_at_click(record) or record
+        incident_id = record.incident_id
         if incident_id is None:
-            released = await self.store.release(record.id) or record
+            released = await self.store.release(record.id, expect_version=record.version) or record
             await self.publisher.update_alert(released)
-            return ActionOutcome(
-                OutcomeKind.NO_INCIDENT, released, reason="No open incident for this alert was found in Coralogix."
-            )
+            reason = "No open incident for this alert was found in Coralogix."
+            return ActionOutcome(OutcomeKind.NO_INCIDENT, released, reason=reason)
         if action is Action.RESOLVE:
             result = (await self.incidents.resolve([incident_id], precheck=False)).results[0]
             if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
@@ -243,57 +286,64 @@ class AlertService:
         else:
             await self.incidents.acknowledge(incident_id)
             status, kind, detail = AlertStatus.ACKNOWLEDGED, LineKind.ACKNOWLEDGED, None
-        done = await self.store.set_status(record.id, status, by=user, via=via, incident_id=incident_id) or record
-        await self.publisher.update_alert(done)
-        await self.publisher.thread_reply(done, ThreadLine(kind, user=user, via=via, note=note, detail=detail))
+        done = await self.store.transition(
+            record.id, status, by=user, via=via, allowed_from=ALLOWED_FROM[action], expect_version=record.version
+        )
+        if done is None:  # something newer happened meanwhile (e.g. Coralogix resolved it): that stays
+            fresh = await self.store.get(record.id) or record
+            return self._refusal(fresh, action)
+        await self._show(done, ThreadLine(kind, user=user, via=via, note=note, detail=detail))
         return ActionOutcome(OutcomeKind.DONE, done)
 
-    async def _lookup_at_click(self, record: AlertRecord) -> str | None:
+    async def _lookup_at_click(self, record: AlertRecord) -> AlertRecord | None:
         notification = AlertNotification.model_validate(record.notification)
         incident = await self.find_incident(notification, retry=False)
-        if incident is None:
-            return None
-        await self.store.set_incident(record.id, incident.id)
-        return incident.id
+        return await self.store.set_incident(record.id, incident.id) if incident else None
 
     async def _failed(
         self, record: AlertRecord, action: Action, user: str, reason: str, error_id: str
     ) -> ActionOutcome:
-        released = await self.store.release(record.id) or record
-        await self.publisher.update_alert(released)
+        released = await self.store.release(record.id, expect_version=record.version)
+        if released is None:  # the record moved on meanwhile; show what it is now
+            released = await self.store.get(record.id) or record
         line = ThreadLine(LineKind.FAILED, user=user, detail=f"{action.value}: {reason}", error_id=error_id)
-        await self.publisher.thread_reply(released, line)
+        await self._show(released, line)
         return ActionOutcome(OutcomeKind.FAILED, released, reason=reason, error_id=error_id)
+
+    async def recover_stale_claims(self) -> int:
+        """At start: messages left on "Resolving…" by a crash or restart get their buttons back."""
+        released = await self.store.release_stale()
+        for record in released:
+            await self.publisher.update_alert(record)
+        return len(released)
 
     # -- synchronisation from other surfaces ------------------------------------------------
 
     async def sync_resolved(self, results: Sequence[IdResult], *, user: str, via: str, note: str | None = None) -> None:
-        """Re-render the alert messages of incidents resolved elsewhere, with one thread line each."""
+        """Re-render the alert messages of incidents resolved elsewhere, with one thread line each.
+
+        An incident that was already resolved before this action is shown as resolved in Coralogix,
+        not credited to this user.
+        """
         for result in results:
             if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
                 continue
+            ours = result.outcome is Outcome.RESOLVED
             for record in await self.store.by_incident(result.id):
-                if record.status is AlertStatus.RESOLVED:
-                    continue
-                done = await self.store.set_status(record.id, AlertStatus.RESOLVED, by=user, via=via)
-                if done:
-                    await self.publisher.update_alert(done)
-                    await self.publisher.thread_reply(
-                        done, ThreadLine(LineKind.RESOLVED, user=user, via=via, note=note)
-                    )
+                done = await self.store.transition(
+                    record.id,
+                    AlertStatus.RESOLVED,
+                    by=user if ours else None,
+                    via=via if ours else "coralogix",
+                    allowed_from=OPEN_STATES,
+                )
+                line = (
+                    ThreadLine(LineKind.RESOLVED, user=user, via=via, note=note)
+                    if ours
+                    else (ThreadLine(LineKind.RESOLVED_IN_CORALOGIX))
+                )
+                await self._show(done, line)
 
     async def record_for_thread(self, channel: str, thread_ts: str) -> AlertRecord | None:
         """The alert whose message starts the thread (channel, thread_ts)."""
         return await self.store.by_message(channel, thread_ts)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, ApiError):
-        return error.message
-    if isinstance(error, BotError):
-        return error.user_message
-    return "unexpected error in the bot"
-
-
-def _stale(record: AlertRecord) -> bool:
-    return record.pending_since is not None and datetime.now(UTC) - record.pending_since > STALE_CLAIM

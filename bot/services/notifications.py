@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.api.models import IncidentSeverity
 from bot.parsing import is_incident_id
+from bot.settings import CHANNEL_ID
 
 
 class AlertAction(StrEnum):
@@ -106,6 +107,13 @@ class AlertNotification(BaseModel):
         if value is None or (isinstance(value, str) and _absent(value)):
             return None  # an empty or unreplaced `$PLACEHOLDER` means "not given"
         return str(value) if isinstance(value, int | float) else value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
+        return value
 
     @field_validator("group_by", mode="before")
     @classmethod

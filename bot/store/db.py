@@ -234,42 +234,64 @@ class Store:
             if r.incident_id and str(r.notification.get("alert_url") or "").startswith(("https://", "http://"))
         }
 
-    async def latest_open_for_alert(self, alert_id: str) -> AlertRecord | None:
-        """The newest unresolved alert message of `alert_id`."""
+    async def recent_for_alert(self, alert_id: str, limit: int = 20) -> list[AlertRecord]:
+        """The newest alert messages of `alert_id`, newest first."""
         query = (
             select(AlertMessageRow)
-            .where(AlertMessageRow.alert_id == alert_id, AlertMessageRow.status != AlertStatus.RESOLVED.value)
+            .where(AlertMessageRow.alert_id == alert_id)
             .order_by(AlertMessageRow.id.desc())
-            .limit(1)
+            .limit(limit)
         )
-        return await self._one(query)
+        async with self._session() as session:
+            return [_record(r) for r in (await session.scalars(query)).all()]
 
-    async def claim(self, record_id: int, *, action: str, user: str) -> bool:
-        """Atomically mark an action in flight; False when another one is, or the alert is resolved."""
-        now = datetime.now(UTC)
-        query = (
-            update(AlertMessageRow)
-            .where(
-                AlertMessageRow.id == record_id,
-                AlertMessageRow.status != AlertStatus.RESOLVED.value,
-                or_(AlertMessageRow.pending_action.is_(None), AlertMessageRow.pending_since < now - STALE_CLAIM),
-            )
-            .values(pending_action=action, pending_by=user, pending_since=now, version=AlertMessageRow.version + 1)
-        )
-        async with self._session() as session, session.begin():
-            result = await session.execute(query)
-        return bool(getattr(result, "rowcount", 0) == 1)
-
-    async def release(self, record_id: int) -> AlertRecord | None:
-        """Drop an in-flight mark (the action failed); the message goes back to its previous state."""
-        return await self._update(record_id, pending_action=None, pending_by=None, pending_since=None)
-
-    async def set_status(
-        self, record_id: int, status: AlertStatus, *, by: str | None, via: str, incident_id: str | None = None
+    async def claim(
+        self, record_id: int, *, action: str, user: str, allowed_from: set[AlertStatus]
     ) -> AlertRecord | None:
-        """Record a new status (and clear any in-flight mark)."""
+        """Atomically mark an action in flight, if the alert is in one of `allowed_from` and nothing else is
+        in flight (or only a stale claim); the claimed record, or None."""
+        now = datetime.now(UTC)
+        return await self._update_where(
+            record_id,
+            [
+                AlertMessageRow.status.in_([s.value for s in allowed_from]),
+                or_(AlertMessageRow.pending_action.is_(None), AlertMessageRow.pending_since < now - STALE_CLAIM),
+            ],
+            pending_action=action,
+            pending_by=user,
+            pending_since=now,
+        )
+
+    async def release(self, record_id: int, *, expect_version: int) -> AlertRecord | None:
+        """Drop our in-flight mark (the action failed) unless the record changed since; the message goes back
+        to its previous state."""
+        return await self._update_where(
+            record_id,
+            [AlertMessageRow.version == expect_version],
+            pending_action=None,
+            pending_by=None,
+            pending_since=None,
+        )
+
+    async def transition(
+        self,
+        record_id: int,
+        to: AlertStatus,
+        *,
+        by: str | None,
+        via: str,
+        allowed_from: set[AlertStatus],
+        expect_version: int | None = None,
+        incident_id: str | None = None,
+    ) -> AlertRecord | None:
+        """Move to `to` only from `allowed_from` (and, with `expect_version`, only if nothing changed since
+        our claim); clears any in-flight mark. None when the condition failed: a late or duplicate event
+        never overwrites newer state (a late acknowledge never reopens a resolved alert)."""
+        conditions: list[Any] = [AlertMessageRow.status.in_([s.value for s in allowed_from])]
+        if expect_version is not None:
+            conditions.append(AlertMessageRow.version == expect_version)
         values: dict[str, Any] = {
-            "status": status.value,
+            "status": to.value,
             "status_by": by,
             "status_via": via,
             "status_at": datetime.now(UTC),
@@ -279,11 +301,25 @@ class Store:
         }
         if incident_id:
             values["incident_id"] = incident_id
-        return await self._update(record_id, **values)
+        return await self._update_where(record_id, conditions, **values)
 
     async def set_incident(self, record_id: int, incident_id: str) -> AlertRecord | None:
-        """Bind an alert message to the incident found for it."""
-        return await self._update(record_id, incident_id=incident_id)
+        """Bind an alert message to the incident found for it; the updated record."""
+        return await self._update_where(record_id, [], incident_id=incident_id)
+
+    async def release_stale(self) -> list[AlertRecord]:
+        """Drop claims older than STALE_CLAIM (left by a crash or restart); the records to re-render."""
+        cutoff = datetime.now(UTC) - STALE_CLAIM
+        still_stale = [AlertMessageRow.pending_action.is_not(None), AlertMessageRow.pending_since < cutoff]
+        stale = select(AlertMessageRow.id).where(*still_stale)
+        async with self._session() as session:
+            ids = list((await session.scalars(stale)).all())
+        # Checked again per row: a claim taken over since the read is fresh and must stay.
+        released = [
+            await self._update_where(i, still_stale, pending_action=None, pending_by=None, pending_since=None)
+            for i in ids
+        ]
+        return [r for r in released if r is not None]
 
     async def first_time(self, event_id: str) -> bool:
         """True the first time `event_id` is seen, False for every repeat (Slack's retries)."""
@@ -297,19 +333,20 @@ class Store:
             await session.execute(delete(ProcessedEventRow).where(ProcessedEventRow.seen_at < now - EVENT_MEMORY))
         return True
 
-    async def _update(self, record_id: int, **values: Any) -> AlertRecord | None:
+    async def _update_where(self, record_id: int, conditions: list[Any], **values: Any) -> AlertRecord | None:
+        """One conditional UPDATE (atomic on both databases) that also bumps the version; the row as
+        written, or None when the conditions did not hold."""
+        query = (
+            update(AlertMessageRow)
+            .where(AlertMessageRow.id == record_id, *conditions)
+            .values(**values, version=AlertMessageRow.version + 1)
+        )
         async with self._session() as session, session.begin():
-            row = await session.get(AlertMessageRow, record_id, with_for_update=True)
-            if row is None:
+            result = await session.execute(query)
+            if getattr(result, "rowcount", 0) != 1:
                 return None
-            for key, value in values.items():
-                setattr(row, key, value)
-            # Bumped in SQL, not `row.version += 1`: SQLite ignores FOR UPDATE, so concurrent updates
-            # there all read the same version and lost each other's bumps.
-            row.version = AlertMessageRow.version + 1
-            await session.flush()
-            await session.refresh(row)
-        return _record(row)
+            row = await session.get(AlertMessageRow, record_id, populate_existing=True)
+            return _record(row) if row else None
 
     async def _one(self, query: Any) -> AlertRecord | None:
         async with self._session() as session:

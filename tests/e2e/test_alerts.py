@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bot.ids import ActionId
+from bot.store import AlertStatus
+from bot.store.db import STALE_CLAIM, AlertMessageRow
 from tests.e2e.harness import ALERT_CHANNEL, WEBHOOK_SECRET, Harness, running_bot
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
@@ -467,3 +471,135 @@ async def test_click_on_an_untracked_message_says_so() -> None:
         await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="explanation")
         assert "don't have this alert on record" in bot.slack.called("chat.postEphemeral")[0].params["text"]
         assert not bot.coralogix.calls
+
+
+async def test_resolve_notification_after_a_button_resolve_posts_nothing_new() -> None:
+    """Coralogix's "resolved" notification after our own resolve neither posts a message nor adds a line."""
+    async with running_bot(cx_with_incident()) as bot:
+        ts = await post_alert(bot)
+        await bot.click(ActionId.RESOLVE, ts=ts)
+        await wait_for(lambda: thread_replies(bot, ts), what="thread reply")
+        status, _ = await bot.webhook(notification(alert_action="resolved"))
+        assert status == 202
+        await settled(bot)
+        top_level = [c for c in bot.slack.called("chat.postMessage") if "thread_ts" not in c.params]
+        assert len(top_level) == 1
+        assert len(thread_replies(bot, ts)) == 1
+
+
+async def test_late_acknowledge_never_reopens_a_resolved_alert() -> None:
+    """An Acknowledge still in flight when Coralogix reports the alert resolved leaves it resolved."""
+    cx = cx_with_incident()
+    async with running_bot(cx) as bot:
+        ts = await post_alert(bot)
+        cx.gate, cx.delay = asyncio.Event(), 5.0
+        await bot.click(ActionId.ACKNOWLEDGE, ts=ts, user="U0ACK")
+        await wait_for(lambda: cx.in_flight == 1, what="acknowledge in flight")
+        await bot.webhook(notification(alert_action="resolved"))
+        await wait_for(lambda: thread_replies(bot, ts), what="resolved line")
+        cx.gate.set()
+        await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="answer to the late click")
+        await settled(bot)
+        record = await bot.runtime.store.by_message(ALERT_CHANNEL, ts)
+        assert record is not None and record.status == "resolved" and record.pending_action is None
+        assert all("Acknowledged" not in line for line in thread_replies(bot, ts))
+        assert "Resolved in Coralogix" in json.dumps(attachment_blocks(bot.slack.called("chat.update")[-1].params))
+        assert "Already resolved" in bot.slack.called("chat.postEphemeral")[0].params["text"]
+
+
+async def test_repeated_trigger_changes_nothing_even_mid_click() -> None:
+    """A repeated trigger notification neither adds a line nor brings buttons back while a resolve is in flight."""
+    cx = cx_with_incident()
+    async with running_bot(cx) as bot:
+        ts = await post_alert(bot)
+        cx.gate, cx.delay = asyncio.Event(), 5.0
+        await bot.click(ActionId.RESOLVE, ts=ts)
+        await wait_for(lambda: cx.in_flight == 1, what="resolve in flight")
+        updates_before = len(bot.slack.called("chat.update"))
+        await bot.webhook(notification())
+        await settled(bot)
+        assert len(bot.slack.called("chat.update")) == updates_before  # still "Resolving…", no buttons back
+        await bot.click(ActionId.RESOLVE, ts=ts, user="U0SECOND")
+        await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="refusal")
+        cx.gate.set()
+        await wait_for(lambda: thread_replies(bot, ts), what="resolved line")
+        await settled(bot)
+        assert len(cx.resolve_calls()) == 1
+        assert len(thread_replies(bot, ts)) == 1
+
+
+async def test_new_incident_of_the_same_alert_gets_its_own_message() -> None:
+    """A trigger for another incident of an alert whose message shows an open incident posts a new message."""
+    second = "88888888-8888-4888-8888-888888888888"
+    cx = cx_with_incident()
+    cx.add(make_incident(second, "Checkout 5xx rate high"))
+    async with running_bot(cx) as bot:
+        await post_alert(bot)
+        status, _ = await bot.webhook(notification(incident_id=second))
+        assert status == 202
+        await settled(bot)
+        top_level = [c for c in bot.slack.called("chat.postMessage") if "thread_ts" not in c.params]
+        assert len(top_level) == 2
+        record = await bot.runtime.store.by_message(ALERT_CHANNEL, str(top_level[1].answer["ts"]))
+        assert record is not None and record.incident_id == second
+
+
+async def test_webhook_answers_before_any_slow_work_and_reads_chunked_bodies() -> None:
+    """The 202 comes while Coralogix still holds the lookup; a body sent in pieces is read whole."""
+    cx = cx_with_incident()
+    cx.gate, cx.delay = asyncio.Event(), 5.0
+    async with running_bot(cx) as bot:
+        body = json.dumps(notification(incident_id=None, description="x" * 20_000)).encode()
+
+        async def pieces():  # chunked transfer encoding: several writes
+            for start in range(0, len(body), 4096):
+                yield body[start : start + 4096]
+
+        url = f"{bot.bot_url}/coralogix/webhook"
+        async with bot.http.post(url, data=pieces(), headers={"Authorization": f"Bearer {WEBHOOK_SECRET}"}) as answer:
+            assert answer.status == 202
+        await wait_for(lambda: cx.in_flight == 1, what="the lookup to reach Coralogix")
+        assert cx.completed == 0  # answered while the lookup still waits on Coralogix
+        cx.gate.set()
+        await wait_for(lambda: bot.slack.called("chat.postMessage"), what="alert message")
+
+
+async def test_failed_modal_submit_reaches_the_user_by_dm() -> None:
+    """When resolving after a modal submit fails (key refused), the user gets the reason and an error id by DM."""
+    async with running_bot(cx_with_incident(), CORALOGIX_API_KEY="cx-wrong-key") as bot:
+        submission = {
+            "type": "view_submission",
+            "user": {"id": "U0SHORT"},
+            "team": {"id": "T111"},
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": "resolve_incidents_in_message_modal",
+                "private_metadata": json.dumps({"channel": "C0OTHER", "thread_ts": "1.000001"}),
+                "state": {"values": {"incidents": {"selected": {"selected_options": [{"value": INCIDENT}]}}}},
+            },
+        }
+        status, _ = await bot.interactive(submission)
+        assert status == 200
+        await wait_for(lambda: bot.slack.called("chat.postMessage"), what="DM")
+        dm = bot.slack.called("chat.postMessage")[0].params
+        assert dm["channel"] == "U0SHORT"
+        assert "CORALOGIX_API_KEY" in dm["text"] and "Error id: `E" in dm["text"]
+
+
+async def test_messages_left_resolving_get_their_buttons_back_at_start() -> None:
+    """A claim left by a crash (older than the stale limit) is released at start and the message re-rendered."""
+    async with running_bot(cx_with_incident()) as bot:
+        ts = await post_alert(bot)
+        record = await bot.runtime.store.by_message(ALERT_CHANNEL, ts)
+        assert record is not None
+        await bot.runtime.store.claim(record.id, action="resolve", user="U0GONE", allowed_from={AlertStatus.TRIGGERED})
+        async with bot.runtime.store.engine.begin() as connection:
+            await connection.execute(
+                update(AlertMessageRow)
+                .where(AlertMessageRow.id == record.id)
+                .values(pending_since=datetime.now(UTC) - STALE_CLAIM - timedelta(seconds=1))
+            )
+        assert await bot.runtime.services.alerts.recover_stale_claims() == 1
+        last = bot.slack.called("chat.update")[-1].params
+        assert buttons(last) == [ActionId.RESOLVE, ActionId.ACKNOWLEDGE, ActionId.OPEN_IN_CORALOGIX]

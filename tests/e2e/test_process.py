@@ -155,7 +155,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
                 assert response.status in (404, 405)  # Slack traffic comes over the socket only
             async with http.post(
                 f"http://127.0.0.1:{port}/coralogix/webhook?token=socket-mode-webhook-secret",
-                json={"alert_id": "a1", "alert_name": "Disk full", "channel": "C1"},
+                json={"alert_id": "a1", "alert_name": "Disk full", "channel": "C0DISK"},
             ) as response:
                 assert response.status == 202  # the webhook is served on PORT in Socket Mode too
             await wait_for(lambda: len(slack.called("chat.postMessage")) == 2, what="alert message")

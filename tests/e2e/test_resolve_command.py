@@ -192,7 +192,9 @@ async def test_coralogix_down_tells_the_user_with_an_error_id(caplog: pytest.Log
     """When Coralogix refuses the key, the user gets the reason and an error id, and the log has the same id."""
     cx = fake_with(ID_A)
     async with running_bot(cx, CORALOGIX_API_KEY="cx-wrong-key") as bot:
-        await bot.command(ID_A)
+        status, body = await bot.command(ID_A)
+        assert status == 200  # the ack stands even though the work after it failed at once
+        assert "Resolving 1 incident" in body
         await wait_for(lambda: bot.slack.responses, what="error reply")
         reply = bot.slack.responses[0]
         assert reply["response_type"] == "ephemeral"

@@ -612,13 +612,6 @@ def test_thread_resolved_in_coralogix() -> None:
     assert "<@" not in text
 
 
-def test_thread_triggered_again() -> None:
-    """Triggered again has a time and names no user."""
-    text = line(LineKind.TRIGGERED_AGAIN)
-    assert text.startswith(":rotating_light: Triggered again · ")
-    assert DATE_TOKEN.search(text)
-
-
 def test_thread_failed_shows_error_id() -> None:
     """A failure names who tried what, why, the error id and the time."""
     text = line(LineKind.FAILED, user=USER, detail="resolve: Coralogix said no", error_id="E-7f3a")

@@ -97,7 +97,7 @@ def test_whitespace_is_stripped() -> None:
 
 # -- optional text fields --------------------------------------------------------------------
 
-OPTIONAL = ["severity", "description", "alert_url", "application", "subsystem", "channel", "alert_version_id"]
+OPTIONAL = ["severity", "description", "alert_url", "application", "subsystem", "alert_version_id"]
 
 
 @pytest.mark.parametrize("field", OPTIONAL)
@@ -367,3 +367,11 @@ def test_text_starting_with_a_dollar_is_kept() -> None:
     """Only whole unreplaced placeholders count as absent: a description like "$5 over budget" is kept."""
     note = AlertNotification.model_validate({"alert_id": "a", "alert_name": "b", "description": "$5 over budget"})
     assert note.description == "$5 over budget"
+
+
+def test_channel_must_be_an_id() -> None:
+    """A channel id is kept; a #name is refused (messages are found again by channel id)."""
+    base = {"alert_id": "a", "alert_name": "b"}
+    assert AlertNotification.model_validate({**base, "channel": "C0ALERTS1"}).channel == "C0ALERTS1"
+    with pytest.raises(ValidationError, match="channel id"):
+        AlertNotification.model_validate({**base, "channel": "#alerts"})

@@ -18,6 +18,9 @@ from bot.store.db import EVENT_MEMORY, STALE_CLAIM, AlertMessageRow, ProcessedEv
 from bot.store.migrations import CURRENT_VERSION, schema_version
 
 NOTIFICATION: dict[str, Any] = {"alert_id": "alert-1", "alert_name": "CPU high", "labels": {"env": "prod"}}
+# The states each action may start from (as the alert service uses them).
+ACKNOWLEDGE_FROM = {AlertStatus.TRIGGERED}
+RESOLVE_FROM = {AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED}
 
 
 @pytest.fixture
@@ -41,6 +44,13 @@ async def add(store: Store, *, ts: str = "1700000000.000100", **overrides: Any) 
         **overrides,
     }
     return await store.add_alert(**values)
+
+
+async def moved_to(store: Store, record: AlertRecord, status: AlertStatus) -> AlertRecord:
+    """Move `record` to `status` as a Coralogix notification would, from any state; the updated record."""
+    moved = await store.transition(record.id, status, by="U0", via="coralogix", allowed_from=set(AlertStatus))
+    assert moved is not None
+    return moved
 
 
 async def versions(store: Store) -> list[int]:
@@ -183,157 +193,308 @@ async def test_by_incident_lists_oldest_first(store: Store) -> None:
     assert await store.by_incident("inc-unknown") == []
 
 
-async def test_latest_open_for_alert_is_newest_unresolved(store: Store) -> None:
-    """latest_open_for_alert skips resolved messages and other alerts, preferring the newest."""
-    await add(store, ts="1.1", alert_id="alert-1")
-    older = await add(store, ts="1.2", alert_id="alert-1")
-    newest = await add(store, ts="1.3", alert_id="alert-1")
-    await add(store, ts="1.4", alert_id="alert-2")
-    found = await store.latest_open_for_alert("alert-1")
-    assert found is not None and found.id == newest.id
-    await store.set_status(newest.id, AlertStatus.RESOLVED, by="U1", via="button")
-    found = await store.latest_open_for_alert("alert-1")
-    assert found is not None and found.id == older.id
-    assert await store.latest_open_for_alert("alert-unknown") is None
+async def test_recent_for_alert_is_newest_first_and_limited(store: Store) -> None:
+    """recent_for_alert lists only that alert's messages, resolved ones included, newest first, up to limit."""
+    added = [await add(store, ts=f"1.{n}", alert_id="alert-1") for n in range(5)]
+    await add(store, ts="2.0", alert_id="alert-2")
+    resolved = await store.transition(
+        added[4].id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from={AlertStatus.TRIGGERED}
+    )
+    assert resolved is not None
+    newest_first = [resolved, *reversed(added[:4])]
+    assert await store.recent_for_alert("alert-1") == newest_first
+    assert await store.recent_for_alert("alert-1", limit=2) == newest_first[:2]
+    assert await store.recent_for_alert("alert-unknown") == []
 
 
-async def test_latest_open_for_alert_none_when_all_resolved(store: Store) -> None:
-    """When every message of the alert is resolved there is no open one."""
-    record = await add(store)
-    await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
-    assert await store.latest_open_for_alert("alert-1") is None
+async def test_recent_for_alert_default_limit_is_twenty(store: Store) -> None:
+    """Without a limit recent_for_alert returns the 20 newest messages."""
+    added = [await add(store, ts=f"1.{n:02d}") for n in range(22)]
+    recent = await store.recent_for_alert("alert-1")
+    assert [r.id for r in recent] == [r.id for r in reversed(added)][:20]
 
 
 # Claims
+
+
+async def test_claim_returns_the_claimed_record(store: Store) -> None:
+    """A successful claim returns the record as written: pending fields set, status kept, version bumped."""
+    record = await add(store)
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    assert (claimed.pending_action, claimed.pending_by) == ("resolve", "U1")
+    assert_utc(claimed.pending_since)
+    assert claimed.status is AlertStatus.TRIGGERED
+    assert (claimed.status_by, claimed.status_via, claimed.status_at) == (None, None, None)
+    assert claimed.version == record.version + 1
+    assert await store.get(record.id) == claimed
 
 
 async def test_exactly_one_of_many_concurrent_claims_wins(store: Store) -> None:
     """Of 20 simultaneous claims on one record exactly one succeeds, and the record names its user."""
     record = await add(store)
     users = [f"U{n:02d}" for n in range(20)]
-    results = await asyncio.gather(*(store.claim(record.id, action="resolve", user=u) for u in users))
-    assert results.count(True) == 1
-    claimed = await store.get(record.id)
-    assert claimed is not None
-    assert claimed.pending_action == "resolve"
-    assert claimed.pending_by == users[results.index(True)]
-    assert claimed.version == record.version + 1
+    results = await asyncio.gather(
+        *(store.claim(record.id, action="resolve", user=u, allowed_from=RESOLVE_FROM) for u in users)
+    )
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    winner = winners[0]
+    assert winner.pending_by == users[results.index(winner)]
+    assert winner.version == record.version + 1
+    assert await store.get(record.id) == winner
 
 
 async def test_claimed_record_cannot_be_claimed_again(store: Store) -> None:
-    """A fresh claim blocks a second one until it is released."""
+    """A fresh claim blocks a second one, which changes nothing."""
     record = await add(store)
-    assert await store.claim(record.id, action="resolve", user="U1")
-    assert not await store.claim(record.id, action="acknowledge", user="U2")
-    stored = await store.get(record.id)
-    assert stored is not None and (stored.pending_action, stored.pending_by) == ("resolve", "U1")
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    assert await store.claim(record.id, action="acknowledge", user="U2", allowed_from=ACKNOWLEDGE_FROM) is None
+    assert await store.get(record.id) == claimed
 
 
-async def test_resolved_record_cannot_be_claimed(store: Store) -> None:
-    """Nothing can be started on a resolved alert message."""
-    record = await add(store)
-    await store.set_status(record.id, AlertStatus.RESOLVED, by="U1", via="button")
-    assert not await store.claim(record.id, action="resolve", user="U2")
-    stored = await store.get(record.id)
-    assert stored is not None and stored.pending_action is None
+@pytest.mark.parametrize("status", [AlertStatus.ACKNOWLEDGED, AlertStatus.RESOLVED])
+async def test_acknowledge_claim_refused_unless_triggered(store: Store, status: AlertStatus) -> None:
+    """An acknowledge claim is refused on an acknowledged or resolved alert, leaving the record untouched."""
+    record = await moved_to(store, await add(store), status)
+    assert await store.claim(record.id, action="acknowledge", user="U2", allowed_from=ACKNOWLEDGE_FROM) is None
+    assert await store.get(record.id) == record
 
 
-async def test_claim_on_unknown_record_fails(store: Store) -> None:
+async def test_resolve_claim_refused_when_resolved(store: Store) -> None:
+    """A resolve claim is refused on a resolved alert, leaving the record untouched."""
+    record = await moved_to(store, await add(store), AlertStatus.RESOLVED)
+    assert await store.claim(record.id, action="resolve", user="U2", allowed_from=RESOLVE_FROM) is None
+    assert await store.get(record.id) == record
+
+
+async def test_resolve_claim_allowed_when_acknowledged(store: Store) -> None:
+    """An acknowledged alert can still be claimed for resolving."""
+    record = await moved_to(store, await add(store), AlertStatus.ACKNOWLEDGED)
+    claimed = await store.claim(record.id, action="resolve", user="U2", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    assert claimed.status is AlertStatus.ACKNOWLEDGED and claimed.pending_action == "resolve"
+
+
+async def test_claim_on_unknown_record_is_none(store: Store) -> None:
     """Claiming an id that does not exist is refused rather than raising."""
-    assert not await store.claim(12345, action="resolve", user="U1")
+    assert await store.claim(12345, action="resolve", user="U1", allowed_from=RESOLVE_FROM) is None
 
 
 async def test_stale_claim_can_be_taken_over(store: Store) -> None:
     """A claim older than STALE_CLAIM (its process crashed) is taken over; a younger one is not."""
     record = await add(store)
-    assert await store.claim(record.id, action="resolve", user="U1")
+    assert await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
     await age_claim(store, record.id, STALE_CLAIM - timedelta(seconds=10))
-    assert not await store.claim(record.id, action="acknowledge", user="U2")
+    assert await store.claim(record.id, action="acknowledge", user="U2", allowed_from=ACKNOWLEDGE_FROM) is None
     await age_claim(store, record.id, STALE_CLAIM + timedelta(seconds=1))
-    assert await store.claim(record.id, action="acknowledge", user="U2")
-    stored = await store.get(record.id)
-    assert stored is not None
-    assert (stored.pending_action, stored.pending_by) == ("acknowledge", "U2")
-    assert_utc(stored.pending_since)
+    taken = await store.claim(record.id, action="acknowledge", user="U2", allowed_from=ACKNOWLEDGE_FROM)
+    assert taken is not None
+    assert (taken.pending_action, taken.pending_by) == ("acknowledge", "U2")
+    assert_utc(taken.pending_since)
+    assert taken.version == record.version + 2
+    assert await store.get(record.id) == taken
 
 
-async def test_release_clears_the_claim(store: Store) -> None:
-    """release drops the in-flight mark, bumps the version, and lets a new claim in."""
+async def test_stale_claim_takeover_still_respects_allowed_from(store: Store) -> None:
+    """Even a stale claim is only taken over from an allowed state."""
+    record = await moved_to(store, await add(store), AlertStatus.ACKNOWLEDGED)
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    await age_claim(store, record.id, STALE_CLAIM + timedelta(seconds=1))
+    before = await store.get(record.id)
+    assert await store.claim(record.id, action="acknowledge", user="U2", allowed_from=ACKNOWLEDGE_FROM) is None
+    assert await store.get(record.id) == before
+
+
+async def test_release_with_current_version_clears_the_claim(store: Store) -> None:
+    """release with the claim's version drops the in-flight mark, bumps the version, and lets a new claim in."""
     record = await add(store)
-    assert await store.claim(record.id, action="resolve", user="U1")
-    released = await store.release(record.id)
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    released = await store.release(record.id, expect_version=claimed.version)
     assert released is not None
     assert (released.pending_action, released.pending_by, released.pending_since) == (None, None, None)
     assert released.status is AlertStatus.TRIGGERED
-    assert released.version == 2
+    assert released.version == claimed.version + 1
     assert await store.get(record.id) == released
-    assert await store.claim(record.id, action="resolve", user="U2")
+    assert await store.claim(record.id, action="resolve", user="U2", allowed_from=RESOLVE_FROM) is not None
+
+
+async def test_release_with_stale_version_does_nothing(store: Store) -> None:
+    """release after the record changed since the claim answers None and keeps the newer claim."""
+    record = await add(store)
+    first = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert first is not None
+    await age_claim(store, record.id, STALE_CLAIM + timedelta(seconds=1))
+    second = await store.claim(record.id, action="resolve", user="U2", allowed_from=RESOLVE_FROM)
+    assert second is not None
+    assert await store.release(record.id, expect_version=first.version) is None
+    assert await store.get(record.id) == second
 
 
 async def test_release_unknown_record_is_none(store: Store) -> None:
     """Releasing an id that does not exist answers None."""
-    assert await store.release(12345) is None
+    assert await store.release(12345, expect_version=0) is None
 
 
-# Status and incident
+async def test_release_stale_releases_only_old_claims(store: Store) -> None:
+    """release_stale clears claims older than STALE_CLAIM, returns those records, and leaves the rest alone."""
+    stale = await add(store, ts="1.1")
+    fresh = await add(store, ts="1.2")
+    unclaimed = await add(store, ts="1.3")
+    for record in (stale, fresh):
+        assert await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    await age_claim(store, stale.id, STALE_CLAIM + timedelta(seconds=1))
+    fresh_claimed = await store.get(fresh.id)
+
+    released = await store.release_stale()
+    assert len(released) == 1
+    assert released[0].id == stale.id
+    assert (released[0].pending_action, released[0].pending_by, released[0].pending_since) == (None, None, None)
+    assert released[0].status is AlertStatus.TRIGGERED
+    assert released[0].version == stale.version + 2
+    assert await store.get(stale.id) == released[0]
+    assert await store.get(fresh.id) == fresh_claimed
+    assert await store.get(unclaimed.id) == unclaimed
+    assert await store.release_stale() == []
 
 
-async def test_set_status_records_who_how_when_and_bumps_version(store: Store) -> None:
-    """set_status stores status/by/via/at, clears the claim, and bumps the version every time."""
+# Transitions and incident
+
+
+async def test_transition_from_allowed_state_records_who_how_when(store: Store) -> None:
+    """transition stores status/by/via/at and the incident, clears the claim, and bumps the version."""
     record = await add(store)
-    assert await store.claim(record.id, action="acknowledge", user="U1")
-    acked = await store.set_status(record.id, AlertStatus.ACKNOWLEDGED, by="U1", via="button")
+    claimed = await store.claim(record.id, action="acknowledge", user="U1", allowed_from=ACKNOWLEDGE_FROM)
+    assert claimed is not None
+    acked = await store.transition(
+        record.id,
+        AlertStatus.ACKNOWLEDGED,
+        by="U1",
+        via="button",
+        allowed_from=ACKNOWLEDGE_FROM,
+        expect_version=claimed.version,
+        incident_id="inc-9",
+    )
     assert acked is not None
     assert (acked.status, acked.status_by, acked.status_via) == (AlertStatus.ACKNOWLEDGED, "U1", "button")
+    assert acked.incident_id == "inc-9"
     assert_utc(acked.status_at)
     assert (acked.pending_action, acked.pending_by, acked.pending_since) == (None, None, None)
-    assert acked.version == 2
+    assert acked.version == claimed.version + 1
     assert await store.get(record.id) == acked
 
-    resolved = await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
+    resolved = await store.transition(
+        record.id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from=RESOLVE_FROM
+    )
     assert resolved is not None
     assert (resolved.status, resolved.status_by, resolved.status_via) == (AlertStatus.RESOLVED, None, "coralogix")
+    assert resolved.incident_id == "inc-9"  # kept when no new incident is given
     assert resolved.status_at is not None and acked.status_at is not None
     assert resolved.status_at >= acked.status_at
-    assert resolved.version == 3
-    assert await store.get(record.id) == resolved
+    assert resolved.version == acked.version + 1
+    assert await store.by_incident("inc-9") == [resolved]
 
 
-async def test_set_status_with_incident_binds_it(store: Store) -> None:
-    """set_status with incident_id sets it; without one it keeps the bound incident."""
+async def test_transition_from_disallowed_state_changes_nothing(store: Store) -> None:
+    """A late acknowledge after the alert was resolved answers None and never reopens it."""
+    record = await moved_to(store, await add(store), AlertStatus.RESOLVED)
+    late = await store.transition(
+        record.id, AlertStatus.ACKNOWLEDGED, by="U1", via="button", allowed_from=ACKNOWLEDGE_FROM, incident_id="inc-2"
+    )
+    assert late is None
+    assert await store.get(record.id) == record
+
+
+async def test_transition_with_expect_version_fails_after_a_notification(store: Store) -> None:
+    """A claimed resolve loses when a notification resolved the alert meanwhile; the notification's state stays."""
     record = await add(store)
-    done = await store.set_status(record.id, AlertStatus.RESOLVED, by="U1", via="button", incident_id="inc-9")
-    assert done is not None and done.incident_id == "inc-9"
-    again = await store.set_status(record.id, AlertStatus.RESOLVED, by=None, via="coralogix")
-    assert again is not None and again.incident_id == "inc-9"
-    assert await store.by_incident("inc-9") == [again]
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    notified = await store.transition(
+        record.id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from=RESOLVE_FROM
+    )
+    assert notified is not None and notified.pending_action is None
+    mine = await store.transition(
+        record.id,
+        AlertStatus.RESOLVED,
+        by="U1",
+        via="button",
+        allowed_from={*RESOLVE_FROM, AlertStatus.RESOLVED},
+        expect_version=claimed.version,
+    )
+    assert mine is None
+    assert await store.get(record.id) == notified
 
 
-async def test_set_status_unknown_record_is_none(store: Store) -> None:
-    """set_status on an id that does not exist answers None."""
-    assert await store.set_status(12345, AlertStatus.RESOLVED, by=None, via="coralogix") is None
+async def test_transition_with_expect_version_fails_after_any_update(store: Store) -> None:
+    """Even an update that leaves the status alone (binding an incident) makes an old expect_version fail."""
+    record = await add(store)
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
+    bound = await store.set_incident(record.id, "inc-3")
+    assert bound is not None and bound.pending_action == "resolve"
+    stale = await store.transition(
+        record.id,
+        AlertStatus.RESOLVED,
+        by="U1",
+        via="button",
+        allowed_from=RESOLVE_FROM,
+        expect_version=claimed.version,
+    )
+    assert stale is None
+    assert await store.get(record.id) == bound
+
+
+async def test_exactly_one_of_many_concurrent_transitions_wins(store: Store) -> None:
+    """Of 10 simultaneous TRIGGERED -> RESOLVED transitions exactly one succeeds."""
+    record = await add(store)
+    users = [f"U{n}" for n in range(10)]
+    results = await asyncio.gather(
+        *(
+            store.transition(record.id, AlertStatus.RESOLVED, by=u, via="button", allowed_from={AlertStatus.TRIGGERED})
+            for u in users
+        )
+    )
+    winners = [r for r in results if r is not None]
+    assert len(winners) == 1
+    winner = winners[0]
+    assert winner.status is AlertStatus.RESOLVED and winner.status_by == users[results.index(winner)]
+    assert winner.version == record.version + 1
+    assert await store.get(record.id) == winner
+
+
+async def test_transition_unknown_record_is_none(store: Store) -> None:
+    """transition on an id that does not exist answers None."""
+    result = await store.transition(12345, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from=RESOLVE_FROM)
+    assert result is None
 
 
 async def test_set_incident_binds_and_bumps_version(store: Store) -> None:
-    """set_incident binds the message to the incident without touching its status."""
+    """set_incident binds the message to the incident without touching its status or claim."""
     record = await add(store)
+    claimed = await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
+    assert claimed is not None
     bound = await store.set_incident(record.id, "inc-7")
     assert bound is not None
     assert bound.incident_id == "inc-7" and bound.status is AlertStatus.TRIGGERED
-    assert bound.version == record.version + 1
+    assert (bound.pending_action, bound.pending_by) == ("resolve", "U1")
+    assert bound.version == claimed.version + 1
     assert await store.by_incident("inc-7") == [bound]
     assert await store.set_incident(12345, "inc-7") is None
 
 
-async def test_concurrent_updates_each_bump_the_version(store: Store) -> None:
-    """Simultaneous updates of one record lose none of their version bumps (SQLite included)."""
+async def test_concurrent_set_incident_each_bump_the_version(store: Store) -> None:
+    """Simultaneous set_incident calls lose none of their version bumps (SQLite included)."""
     record = await add(store)
-    updates = [store.set_incident(record.id, f"inc-{n}") for n in range(5)]
-    updates += [store.release(record.id) for _ in range(5)]
-    results = await asyncio.gather(*updates)
-    assert sorted(r.version for r in results if r is not None) == list(range(1, 11))
+    n = 10
+    results = await asyncio.gather(*(store.set_incident(record.id, f"inc-{i}") for i in range(n)))
+    assert sorted(r.version for r in results if r is not None) == list(range(1, n + 1))
     stored = await store.get(record.id)
-    assert stored is not None and stored.version == 10
+    assert stored is not None and stored.version == n
+    assert stored.incident_id in {f"inc-{i}" for i in range(n)}
 
 
 # Processed events
@@ -374,15 +535,15 @@ async def test_first_time_forgets_events_older_than_memory(store: Store) -> None
 async def test_datetimes_come_back_timezone_aware(store: Store) -> None:
     """created_at, status_at and pending_since read back as aware UTC datetimes, unchanged."""
     record = await add(store, incident_id="inc-1")
-    acked = await store.set_status(record.id, AlertStatus.ACKNOWLEDGED, by="U1", via="button")
-    assert acked is not None
-    assert await store.claim(record.id, action="resolve", user="U1")
+    acked = await moved_to(store, record, AlertStatus.ACKNOWLEDGED)
+    assert await store.claim(record.id, action="resolve", user="U1", allowed_from=RESOLVE_FROM)
     read_back = [
         await store.get(record.id),
         await store.by_message(record.channel, record.ts),
-        await store.latest_open_for_alert(record.alert_id),
+        *await store.recent_for_alert(record.alert_id),
         *await store.by_incident("inc-1"),
     ]
+    assert len(read_back) == 4
     for stored in read_back:
         assert stored is not None
         assert_utc(stored.created_at)
