@@ -96,6 +96,12 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
                 assert response.status == 200
             await wait_for(lambda: slack.called("chat.postMessage"), what="summary")
             assert dict(parse_qsl(body))["text"] == ID_A
+            # The webhook with its secret in the query string: answered, and the secret never logged.
+            webhook = f"{url}/coralogix/webhook?token=process-test-webhook-secret"
+            async with http.post(webhook, json={"alert_id": "a1", "alert_name": "Disk full", "channel": "C0DISK"}) as r:
+                assert r.status == 202
+            async with http.post(f"{url}/coralogix/webhook?token=wrong-token-wrong-token", json={}) as r:
+                assert r.status == 401
         finally:
             process.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
