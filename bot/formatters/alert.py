@@ -13,6 +13,8 @@ from typing import Any
 from bot.api.models import IncidentSeverity
 from bot.formatters.common import (
     Message,
+    button,
+    confirm_resolve,
     context,
     date_token,
     escape,
@@ -100,44 +102,14 @@ def status_text(state: AlertState) -> str:
 
 def _buttons(notification: AlertNotification, state: AlertState, name: str) -> list[dict[str, Any]]:
     buttons: list[dict[str, Any]] = []
+    value = truncate(notification.alert_id, 2000)  # a hint only: clicks are looked up by message
     if not state.pending_action and state.status is not AlertStatus.RESOLVED:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ActionId.RESOLVE.value,
-                "style": "primary",
-                "text": {"type": "plain_text", "text": "Resolve"},
-                "value": truncate(notification.alert_id, 2000),
-                "confirm": {
-                    "title": {"type": "plain_text", "text": "Resolve this incident?"},
-                    # Slack caps a confirm dialog's text at 300 characters; `name` is escaped already.
-                    "text": {
-                        "type": "mrkdwn",
-                        "text": f"*{truncate(name, 250)}* will be resolved in Coralogix for everyone.",
-                    },
-                    "confirm": {"type": "plain_text", "text": "Resolve"},
-                    "deny": {"type": "plain_text", "text": "Cancel"},
-                },
-            }
-        )
+        confirm = confirm_resolve(name, "will be resolved in Coralogix for everyone.")
+        buttons.append(button(ActionId.RESOLVE.value, "Resolve", style="primary", value=value, confirm=confirm))
         if state.status is AlertStatus.TRIGGERED:
-            buttons.append(
-                {
-                    "type": "button",
-                    "action_id": ActionId.ACKNOWLEDGE.value,
-                    "text": {"type": "plain_text", "text": "Acknowledge"},
-                    "value": truncate(notification.alert_id, 2000),
-                }
-            )
+            buttons.append(button(ActionId.ACKNOWLEDGE.value, "Acknowledge", value=value))
     if notification.safe_url:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ActionId.OPEN_IN_CORALOGIX.value,
-                "text": {"type": "plain_text", "text": "Open in Coralogix"},
-                "url": notification.safe_url,
-            }
-        )
+        buttons.append(button(ActionId.OPEN_IN_CORALOGIX.value, "Open in Coralogix", url=notification.safe_url))
     return buttons
 
 

@@ -97,6 +97,29 @@ def context(text: str, block_id: str | None = None) -> dict[str, Any]:
     return block
 
 
+def button(action_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    """A Block Kit button (`value`, `url`, `style`, `confirm` as keyword arguments)."""
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, **extra}
+
+
+def confirm_resolve(name: str, consequence: str) -> dict[str, Any]:
+    """The confirm dialog of a Resolve button; `name` is escaped already (the text is capped at 300)."""
+    return {
+        "title": {"type": "plain_text", "text": "Resolve this incident?"},
+        "text": {"type": "mrkdwn", "text": f"*{truncate(name, 250)}* {consequence}"},
+        "confirm": {"type": "plain_text", "text": "Resolve"},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str, Any]:
+    """An actions block."""
+    block: dict[str, Any] = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
 def pack_lines(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[str]:
     """Join lines into as few texts as possible, each at most `limit` characters."""
     texts: list[str] = []

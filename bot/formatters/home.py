@@ -8,7 +8,10 @@ from typing import Any
 from bot.api.models import Incident
 from bot.formatters.common import (
     SECTION_TEXT_LIMIT,
+    actions,
     age,
+    button,
+    confirm_resolve,
     context,
     date_token,
     escape,
@@ -29,31 +32,11 @@ def _incident_blocks(incident: Incident, now: datetime, url: str | None) -> list
     if incident.application:
         details.append(escape(truncate(incident.application, 80)))
     text = f"{severity_marker(incident.severity)} *{name}*\n{' · '.join(details)} · `{escape(incident.id)}`"
-    buttons: list[dict[str, Any]] = [
-        {
-            "type": "button",
-            "action_id": ActionId.HOME_RESOLVE.value,
-            "style": "primary",
-            "value": incident.id,
-            "text": {"type": "plain_text", "text": "Resolve"},
-            "confirm": {
-                "title": {"type": "plain_text", "text": "Resolve this incident?"},
-                "text": {"type": "mrkdwn", "text": f"*{truncate(name, 250)}* will be resolved in Coralogix."},
-                "confirm": {"type": "plain_text", "text": "Resolve"},
-                "deny": {"type": "plain_text", "text": "Cancel"},
-            },
-        }
-    ]
+    confirm = confirm_resolve(name, "will be resolved in Coralogix.")
+    buttons = [button(ActionId.HOME_RESOLVE.value, "Resolve", style="primary", value=incident.id, confirm=confirm)]
     if url:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ActionId.HOME_OPEN.value,
-                "url": url,
-                "text": {"type": "plain_text", "text": "Open in Coralogix"},
-            }
-        )
-    return [section(text), {"type": "actions", "elements": buttons}]
+        buttons.append(button(ActionId.HOME_OPEN.value, "Open in Coralogix", url=url))
+    return [section(text), actions(*buttons)]
 
 
 def home_view(
@@ -66,16 +49,7 @@ def home_view(
 ) -> dict[str, Any]:
     """The Home tab. `incidents` None with `error` means Coralogix could not be read; `notice` is a
     one-line outcome of the user's last action (already escaped by the caller)."""
-    refresh = {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ActionId.HOME_REFRESH.value,
-                "text": {"type": "plain_text", "text": "Refresh"},
-            }
-        ],
-    }
+    refresh = actions(button(ActionId.HOME_REFRESH.value, "Refresh"))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Open Coralogix incidents"}},
         context(f"Updated {date_token(now)} · {PERMISSIONS_LINE}"),

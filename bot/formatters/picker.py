@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
-from bot.formatters.common import age, escape, section, severity_word, truncate
+from bot.formatters.common import actions, age, button, escape, section, severity_word, truncate
 from bot.ids import ActionId, BlockId, CallbackId
 
 # Up to this many open incidents go into a static multi-select; more → type-ahead search.
@@ -81,16 +81,7 @@ def error_view(metadata: str, reason: str, error_id: str) -> dict[str, Any]:
     """Coralogix slow or failing: say so, and offer to try again."""
     # Cut after escaping (which may grow it fivefold): a section over 3 000 characters fails views.update.
     text = f":warning: Could not load the open incidents: {truncate(escape(reason), 2000)}\nError id: `{error_id}`"
-    retry = {
-        "type": "actions",
-        "elements": [
-            {
-                "type": "button",
-                "action_id": ActionId.PICKER_RETRY.value,
-                "text": {"type": "plain_text", "text": "Try again"},
-            }
-        ],
-    }
+    retry = actions(button(ActionId.PICKER_RETRY.value, "Try again"))
     return _base(metadata, [section(text), retry], submit=False)
 
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models import JsonObject
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.api.models import Incident, IncidentSeverity, IncidentStatus
+from bot.formatters.common import SECTION_TEXT_LIMIT
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -28,3 +34,54 @@ def validate_deep(obj: JsonObject) -> None:
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, JsonObject):
                 validate_deep(item)
+
+
+NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
+EVIL = "<!channel> <https://evil|x> &"
+APP_LABEL = "coralogix.metadata.applicationName"
+
+
+def uuid(n: int) -> str:
+    """A distinct, valid incident id for `n`."""
+    return f"{n:08x}-0000-4000-8000-{n:012x}"
+
+
+def incident(
+    n: int,
+    *,
+    name: str | None = None,
+    severity: IncidentSeverity | None = IncidentSeverity.CRITICAL,
+    application: str | None = "checkout",
+    opened: timedelta | None = timedelta(hours=3, minutes=5),
+    status: IncidentStatus = IncidentStatus.TRIGGERED,
+) -> Incident:
+    """An incident numbered `n`, opened `opened` before NOW, in `application`."""
+    return Incident(
+        id=uuid(n),
+        name=name if name is not None else f"Incident {n}",
+        severity=severity,
+        status=status,
+        created_at=NOW - opened if opened is not None else None,
+        display_labels={APP_LABEL: application} if application else {},
+    )
+
+
+def assert_valid_view(view: dict[str, Any], callback_id: str | None = None) -> None:
+    """The view keeps Slack's modal/Home limits and slack_sdk accepts it and every block in it."""
+    if callback_id is not None:
+        assert view["type"] == "modal"
+        assert view["callback_id"] == callback_id
+    for key in ("title", "close", "submit"):
+        if key in view:
+            assert view[key]["type"] == "plain_text"
+            assert 0 < len(view[key]["text"]) <= 24
+    assert len(view.get("private_metadata", "")) <= 3000
+    assert 0 < len(view["blocks"]) <= 100
+    View(**view).validate_json()
+    for raw in view["blocks"]:
+        if raw["type"] == "section":
+            assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
+        parsed = Block.parse(raw)
+        assert parsed is not None
+        assert parsed.type == raw["type"]
+        validate_deep(parsed)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,33 +13,7 @@ from bot.api.models import Incident, IncidentSeverity
 from bot.formatters.common import SECTION_TEXT_LIMIT
 from bot.formatters.home import HOME_LIMIT, home_view
 from bot.ids import ActionId
-from tests.formatters.blockkit import strings, validate_deep
-
-NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-EVIL = "<!channel> <https://evil|x> &"
-APP_LABEL = "coralogix.metadata.applicationName"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
-
-
-def incident(
-    n: int,
-    *,
-    name: str | None = None,
-    severity: IncidentSeverity | None = IncidentSeverity.CRITICAL,
-    application: str | None = "checkout",
-) -> Incident:
-    """An open incident numbered `n`, opened 3h 05m before NOW."""
-    return Incident(
-        id=uuid(n),
-        name=name if name is not None else f"Incident {n}",
-        severity=severity,
-        created_at=NOW - timedelta(hours=3, minutes=5),
-        display_labels={APP_LABEL: application} if application else {},
-    )
+from tests.formatters.blockkit import EVIL, NOW, incident, strings, uuid, validate_deep
 
 
 def many(n: int) -> list[Incident]:

@@ -7,11 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
-from bot.api.models import Incident, IncidentSeverity, IncidentState, IncidentStatus
-from bot.formatters.common import SECTION_TEXT_LIMIT
+from bot.api.models import Incident, IncidentState, IncidentStatus
 from bot.formatters.modals import (
     MAX_OPTIONS,
     NOTE_ACTION,
@@ -24,25 +21,10 @@ from bot.formatters.modals import (
     loading_view,
 )
 from bot.ids import CallbackId
-from tests.formatters.blockkit import strings, validate_deep
+from tests.formatters.blockkit import EVIL, incident, strings, uuid
+from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
 
 METADATA = {"channel": "C0123ABCD", "thread_ts": "1700000000.000100"}
-EVIL = "<!channel> <https://evil|x> &"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
-
-
-def incident(n: int, *, status: IncidentStatus = IncidentStatus.TRIGGERED, name: str | None = None) -> Incident:
-    """An incident in `status`, named after `n` unless told otherwise."""
-    return Incident(
-        id=uuid(n),
-        name=name if name is not None else f"Incident {n}",
-        status=status,
-        severity=IncidentSeverity.CRITICAL,
-    )
 
 
 def found_of(*incidents: Incident) -> dict[str, Incident]:
@@ -51,23 +33,8 @@ def found_of(*incidents: Incident) -> dict[str, Incident]:
 
 
 def assert_valid_view(view: dict[str, Any]) -> None:
-    """The view keeps Slack's modal limits and slack_sdk accepts it and every block in it."""
-    assert view["type"] == "modal"
-    assert view["callback_id"] == CallbackId.RESOLVE_IN_MESSAGE_MODAL.value
-    for key in ("title", "close", "submit"):
-        if key in view:
-            assert view[key]["type"] == "plain_text"
-            assert 0 < len(view[key]["text"]) <= 24
-    assert len(view["private_metadata"]) <= 3000
-    assert 0 < len(view["blocks"]) <= 100
-    View(**view).validate_json()
-    for raw in view["blocks"]:
-        if raw["type"] == "section":
-            assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+    """A valid shortcut modal (shared checks, with the shortcut modal's callback id)."""
+    shared_assert_valid_view(view, CallbackId.RESOLVE_IN_MESSAGE_MODAL.value)
 
 
 def select(view: dict[str, Any]) -> dict[str, Any] | None:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
 from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
-from bot.formatters.common import SECTION_TEXT_LIMIT
 from bot.formatters.picker import (
     STATIC_LIMIT,
     error_view,
@@ -24,36 +21,11 @@ from bot.formatters.picker import (
     read_metadata,
 )
 from bot.ids import ActionId, BlockId, CallbackId
-from tests.formatters.blockkit import validate_deep
+from tests.formatters.blockkit import EVIL, NOW, incident, uuid
+from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
 
-NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 CHANNEL = "C0123ABCD"
 METADATA = picker_metadata(CHANNEL, None)
-EVIL = "<!channel> <https://evil|x> &"
-APP_LABEL = "coralogix.metadata.applicationName"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
-
-
-def incident(
-    n: int,
-    *,
-    name: str | None = None,
-    severity: IncidentSeverity | None = IncidentSeverity.CRITICAL,
-    application: str | None = "checkout",
-    opened: timedelta | None = timedelta(hours=3, minutes=5),
-) -> Incident:
-    """An open incident numbered `n`, opened `opened` before NOW, in `application`."""
-    return Incident(
-        id=uuid(n),
-        name=name if name is not None else f"Incident {n}",
-        severity=severity,
-        created_at=NOW - opened if opened is not None else None,
-        display_labels={APP_LABEL: application} if application else {},
-    )
 
 
 def many(n: int) -> list[Incident]:
@@ -62,23 +34,8 @@ def many(n: int) -> list[Incident]:
 
 
 def assert_valid_view(view: dict[str, Any]) -> None:
-    """The view keeps Slack's modal limits and slack_sdk accepts it and every block in it."""
-    assert view["type"] == "modal"
-    assert view["callback_id"] == CallbackId.PICKER_MODAL.value
-    for key in ("title", "close", "submit"):
-        if key in view:
-            assert view[key]["type"] == "plain_text"
-            assert 0 < len(view[key]["text"]) <= 24
-    assert len(view["private_metadata"]) <= 3000
-    assert 0 < len(view["blocks"]) <= 100
-    View(**view).validate_json()
-    for raw in view["blocks"]:
-        if raw["type"] == "section":
-            assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+    """A valid picker view (shared checks, with the picker's callback id)."""
+    shared_assert_valid_view(view, CallbackId.PICKER_MODAL.value)
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any] | None:
