@@ -55,6 +55,13 @@ def test_procfile_matches_manifest_mode() -> None:
     assert load_manifest()["settings"]["socket_mode_enabled"] is False
 
 
+def test_home_tab_and_dm_tab_are_on() -> None:
+    """App Home is enabled (issue: declare the Home tab), and the Messages tab takes the bot's DM fallbacks."""
+    app_home = load_manifest()["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is True
+
+
 def test_commands_have_usage_hints() -> None:
     """Every declared command has a usage hint and is a Command of bot/ids.py."""
     for command in load_manifest()["features"]["slash_commands"]:

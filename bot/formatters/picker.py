@@ -15,9 +15,18 @@ STATIC_LIMIT = 100
 TITLE = "Resolve incidents"
 
 
-def picker_metadata(channel: str, severity: IncidentSeverity | None) -> str:
-    """private_metadata: where the summary goes, and the filter in force."""
-    return json.dumps({"channel": channel, "severity": severity.value if severity else ""})
+def picker_metadata(channel: str, severity: IncidentSeverity | None, response_url: str = "") -> str:
+    """private_metadata: where the summary goes (and the command's response_url, which works where the
+    bot is not a member), and the filter in force."""
+    data = {"channel": channel, "severity": severity.value if severity else ""}
+    if response_url:
+        data["response_url"] = response_url
+    return json.dumps(data)
+
+
+def read_response_url(raw: str | None) -> str:
+    """The command's response_url kept in private_metadata, or ""."""
+    return str(json.loads(raw or "{}").get("response_url", ""))
 
 
 def read_metadata(raw: str | None) -> tuple[str, IncidentSeverity | None]:
@@ -93,9 +102,9 @@ def list_view(
         which = f"{severity_word(severity).lower()} " if severity else ""
         empty = [section(f":white_check_mark: No open {which}incidents in Coralogix right now."), _filter(severity)]
         return _base(metadata, empty, submit=False)
-    count = f"{len(incidents)}" if len(incidents) <= STATIC_LIMIT else f"{len(incidents)}+"
+    count = f"{len(incidents)} open incidents" if len(incidents) <= STATIC_LIMIT else "More than 100 open incidents"
     blocks: list[dict[str, Any]] = [
-        section(f"*{count} open incidents*, most severe and newest first."),
+        section(f"*{count}*, most severe and newest first."),
         _filter(severity),
     ]
     if len(incidents) <= STATIC_LIMIT:
@@ -132,6 +141,11 @@ def list_view(
         }
     )
     return _base(metadata, blocks, submit=True)
+
+
+def slow_search_option() -> dict[str, Any]:
+    """Offered when Coralogix is too slow for Slack's options deadline (its value is no incident id)."""
+    return {"text": {"type": "plain_text", "text": "Coralogix is slow: keep typing or try again"}, "value": "slow"}
 
 
 def picked_ids(values: dict[str, Any]) -> list[str]:

@@ -42,9 +42,12 @@ def thread_status_text(outcome_record_state: AlertState, incident_id: str | None
     return status_text(outcome_record_state) + incident
 
 
-def mention_help_text(in_alert_thread: bool) -> str:
-    """What a bare or not-understood mention gets back: the full help, with why it could not act."""
+def mention_help_text(in_alert_thread: bool, in_thread: bool = True) -> str:
+    """What a bare or not-understood mention gets back: the full help, led by why nothing happened."""
     if in_alert_thread:
-        return f"I understand `resolve [note]`, `ack` and `status` here.\n\n{usage_text()}"
-    lead = "This thread is not one of my alert messages, so I don't know which incident you mean."
+        lead = "I understand `resolve [note]`, `ack` and `status` here."
+    elif in_thread:
+        lead = "This thread is not one of my alert messages, so I don't know which incident you mean."
+    else:
+        lead = "To act on an alert, mention me in the thread of its alert message."
     return f"{lead}\n\n{usage_text()}"

@@ -9,20 +9,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import new_error_id
 from bot.formatters.summary import summary_message
 from bot.formatters.usage import refusal_text, resolving_text
 from bot.ids import Command
 from bot.listeners.errors import reported
 from bot.listeners.picker import open_picker
-from bot.listeners.posting import post_in_channel
+from bot.listeners.posting import log_failures, post_in_channel
 from bot.parsing import parse_incident_ids
-from bot.services import Outcome, Services
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
-
-# chat.postMessage errors after which the response_url (which works in any channel) is the way out.
-CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 
 
 async def resolve_incident(
@@ -37,7 +33,13 @@ async def resolve_incident(
     text = (command.get("text") or "").strip()
     if not text:
         await ack()
-        await open_picker(client, services, trigger_id=command["trigger_id"], channel=command["channel_id"])
+        await open_picker(
+            client,
+            services,
+            trigger_id=command["trigger_id"],
+            channel=command["channel_id"],
+            response_url=command.get("response_url", ""),
+        )
         return
     parsed = parse_incident_ids(text)
     refusal = refusal_text(parsed)
@@ -46,17 +48,8 @@ async def resolve_incident(
         return
     await ack(text=resolving_text(parsed))
     report = await services.incidents.resolve(parsed.ids)
-    error_id = None
-    if failed := report.of(Outcome.FAILED):
-        error_id = new_error_id()
-        logger.warning(
-            "resolve failed for %d of %d ids error_id=%s first_reason=%s",
-            len(failed),
-            len(report.results),
-            error_id,
-            failed[0].reason,
-        )
-    message = summary_message(report, user_id=command["user_id"], at=datetime.now(UTC), error_id=error_id)
+    at = datetime.now(UTC)
+    message = summary_message(report, user_id=command["user_id"], at=at, error_id=log_failures(report))
     await post_in_channel(client, respond, command["channel_id"], message, bot_user_id=context.bot_user_id)
     # Alert messages follow after the summary: each costs a chat.update and a thread post.
     sync = services.alerts.sync_resolved(report.results, user=command["user_id"], via="command")

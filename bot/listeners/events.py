@@ -46,7 +46,12 @@ async def app_mentioned(
     verb, note = parse_mention(event.get("text", ""))
     reply_ts = thread_ts or event["ts"]
     if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=mention_help_text(False))
+        await client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            text=mention_help_text(False, in_thread=thread_ts is not None),
+        )
         return
     if verb == "status":
         text = thread_status_text(AlertState.of(record), record.incident_id)

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.api import ApiError
 from bot.errors import new_error_id
 from bot.formatters.common import escape, truncate
-from bot.formatters.home import home_view
+from bot.formatters.home import HOME_LIMIT, home_view
 from bot.formatters.summary import incident_name
 from bot.ids import ActionId, EventType
 from bot.listeners.errors import reported
@@ -34,6 +34,7 @@ async def publish_home(
     try:
         async with asyncio.timeout(LOAD_DEADLINE):
             incidents = await services.incidents.open_incidents(limit=1000)
+        urls = await services.store.alert_urls([i.id for i in incidents[:HOME_LIMIT]])
     except (ApiError, TimeoutError) as e:
         error_id = new_error_id()
         reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
@@ -41,8 +42,7 @@ async def publish_home(
         error = f"Could not read the open incidents: {truncate(escape(reason), 2000)} (error id `{error_id}`)"
         view = home_view(None, now=now, notice=notice, error=error)
     else:
-        urls = await services.store.alert_urls([i.id for i in incidents[:20]])
-        for incident in incidents[:20]:
+        for incident in incidents[:HOME_LIMIT]:
             if link := settings.incident_url(incident.id):
                 urls[incident.id] = link
         view = home_view(incidents, now=now, urls=urls, notice=notice)
@@ -86,13 +86,20 @@ async def resolve_clicked(
     if not is_incident_id(incident_id):
         await publish_home(client, services, settings, user, notice=":warning: That button carried no incident id.")
         return
-    result = (await services.incidents.resolve([incident_id])).results[0]
-    services.tasks.spawn(services.alerts.sync_resolved([result], user=user, via="home"), name="sync alert messages")
-    error_id = None
-    if result.outcome is Outcome.FAILED:
+    try:
+        result = (await services.incidents.resolve([incident_id])).results[0]
+    except ApiError as e:  # nothing could be done at all (e.g. the key is refused): say so on Home
         error_id = new_error_id()
-        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, error_id, result.reason)
-    await publish_home(client, services, settings, user, notice=outcome_notice(result, error_id))
+        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, error_id, e.message)
+        notice = f":warning: Could not resolve: {truncate(escape(e.message), 1500)} (error id `{error_id}`)"
+        await publish_home(client, services, settings, user, notice=notice)
+        return
+    services.tasks.spawn(services.alerts.sync_resolved([result], user=user, via="home"), name="sync alert messages")
+    failure_id: str | None = None
+    if result.outcome is Outcome.FAILED:
+        failure_id = new_error_id()
+        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, failure_id, result.reason)
+    await publish_home(client, services, settings, user, notice=outcome_notice(result, failure_id))
 
 
 async def open_clicked(ack: AsyncAck) -> None:

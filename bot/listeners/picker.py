@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -22,11 +22,13 @@ from bot.formatters.picker import (
     picked_ids,
     picker_metadata,
     read_metadata,
+    read_response_url,
+    slow_search_option,
 )
 from bot.formatters.summary import summary_message
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.listeners.errors import reported
-from bot.listeners.posting import post_or_dm
+from bot.listeners.posting import log_failures, post_in_channel, post_or_dm
 from bot.parsing import is_incident_id
 from bot.services import Services
 
@@ -38,61 +40,79 @@ LOAD_DEADLINE = 10.0
 OPTIONS_DEADLINE = 2.0
 
 
-async def open_picker(client: AsyncWebClient, services: Services, *, trigger_id: str, channel: str) -> None:
+async def open_picker(
+    client: AsyncWebClient, services: Services, *, trigger_id: str, channel: str, response_url: str
+) -> None:
     """Open the loading modal at once (the trigger id lives 3 s), then fill it."""
-    metadata = picker_metadata(channel, None)
+    metadata = picker_metadata(channel, None, response_url)
     opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata))
-    await _fill(client, services, view_id=opened["view"]["id"], channel=channel, severity=None)
+    await _fill(client, services, opened["view"], severity=None)
+
+
+async def _update(client: AsyncWebClient, view: dict[str, Any], new_view: dict[str, Any]) -> bool:
+    """views.update guarded by the view's hash; False when the user closed it or a newer update won."""
+    try:
+        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+    except SlackApiError as e:
+        if e.response.get("error") in {"not_found", "hash_conflict"}:
+            logger.info("picker not updated: %s", e.response.get("error"))
+            return False
+        raise  # anything else reaches the user with an error id (via `reported`)
+    return True
 
 
 async def _fill(
-    client: AsyncWebClient, services: Services, *, view_id: str, channel: str, severity: IncidentSeverity | None
+    client: AsyncWebClient, services: Services, view: dict[str, Any], *, severity: IncidentSeverity | None
 ) -> None:
-    metadata = picker_metadata(channel, severity)
+    """Load the open incidents into `view`, or say why not; never left on "Loading…"."""
+    raw = view.get("private_metadata")
+    channel, _ = read_metadata(raw)
+    metadata = picker_metadata(channel, severity, read_response_url(raw))
     try:
         async with asyncio.timeout(LOAD_DEADLINE):
             incidents = await services.incidents.open_incidents(severity=severity, limit=STATIC_LIMIT + 1)
-        view = list_view(metadata, incidents, severity, datetime.now(UTC))
+        new_view = list_view(metadata, incidents, severity, datetime.now(UTC))
     except (ApiError, TimeoutError) as e:
         error_id = new_error_id()
         reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
         logger.warning("picker load failed error_id=%s: %s", error_id, reason)
-        view = error_view(metadata, reason, error_id)
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as e:  # closed by the user before it loaded
-        logger.info("could not update the picker: %s", e.response.get("error"))
+        new_view = error_view(metadata, reason, error_id)
+    await _update(client, view, new_view)
 
 
 async def severity_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """The severity filter: reload the list with it."""
     await ack()
-    channel, _ = read_metadata(body["view"].get("private_metadata"))
     value = body["actions"][0]["selected_option"]["value"]
     severity = None if value == "all" else IncidentSeverity(value)
-    await _fill(client, services, view_id=body["view"]["id"], channel=channel, severity=severity)
+    await _fill(client, services, body["view"], severity=severity)
 
 
 async def retry_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """ "Try again" after a failed load."""
     await ack()
-    channel, severity = read_metadata(body["view"].get("private_metadata"))
-    view_id = body["view"]["id"]
-    await client.views_update(view_id=view_id, view=loading_view(picker_metadata(channel, severity)))
-    await _fill(client, services, view_id=view_id, channel=channel, severity=severity)
+    view = body["view"]
+    _, severity = read_metadata(view.get("private_metadata"))
+    if await _update(client, view, loading_view(view.get("private_metadata") or "{}")):
+        await _fill(client, services, {**view, "hash": None}, severity=severity)
 
 
 async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Type-ahead: open incidents matching what was typed, answered within Slack's deadline."""
     _, severity = read_metadata(body.get("view", {}).get("private_metadata"))
+    now = datetime.now(UTC)
     try:
         async with asyncio.timeout(OPTIONS_DEADLINE):
             incidents = await services.incidents.search_open(body.get("value") or "", severity)
-    except (ApiError, TimeoutError) as e:
-        logger.warning("picker search failed: %s", e.message if isinstance(e, ApiError) else "timed out")
-        incidents = []
-    now = datetime.now(UTC)
-    await ack(options=[incident_option(i, now) for i in incidents[:100]])
+    except TimeoutError:
+        logger.info("picker search slower than Slack's deadline; its result will be cached for the next keystroke")
+        await ack(options=[slow_search_option()])
+        return
+    except ApiError as e:
+        logger.warning("picker search failed: %s", e.message)
+        await ack(options=[slow_search_option()])
+        return
+    await ack(options=[incident_option(i, now) for i in incidents])
 
 
 async def picker_submitted(
@@ -109,8 +129,12 @@ async def picker_submitted(
     note_block = view["state"]["values"].get(BlockId.PICKER_NOTE.value, {})
     note = (note_block.get(ActionId.PICKER_NOTE.value, {}).get("value") or "").strip() or None
     report = await services.incidents.resolve(ids)
-    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
-    await post_or_dm(client, channel or user, message, user=user)
+    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
+    response_url = read_response_url(view.get("private_metadata"))
+    if channel and response_url:  # like the command: the response_url works where the bot is not a member
+        await post_in_channel(client, AsyncRespond(response_url=response_url), channel, message, bot_user_id=None)
+    else:
+        await post_or_dm(client, channel or user, message, user=user)
     sync = services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
     services.tasks.spawn(sync, name="sync alert messages")
 

@@ -9,9 +9,10 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UpstreamError
+from bot.errors import UpstreamError, new_error_id
 from bot.formatters.common import Message
 from bot.formatters.usage import not_in_channel_text
+from bot.services import Outcome, ResolveReport
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,22 @@ async def post_in_channel(
         raise UpstreamError(f"Slack refused the summary ({error}, then response_url {answer.status_code}).")
     if error in CANNOT_POST:
         await respond(text=not_in_channel_text(bot_user_id), response_type="ephemeral")
+
+
+def log_failures(report: ResolveReport) -> str | None:
+    """When ids failed: a new error id, logged with the first reason, for the summary to show."""
+    failed = report.of(Outcome.FAILED)
+    if not failed:
+        return None
+    error_id = new_error_id()
+    logger.warning(
+        "resolve failed for %d of %d ids error_id=%s first_reason=%s",
+        len(failed),
+        len(report.results),
+        error_id,
+        failed[0].reason,
+    )
+    return error_id
 
 
 async def post_or_dm(

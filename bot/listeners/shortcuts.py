@@ -26,7 +26,7 @@ from bot.formatters.modals import (
 from bot.formatters.summary import summary_message
 from bot.ids import CallbackId
 from bot.listeners.errors import reported
-from bot.listeners.posting import post_or_dm
+from bot.listeners.posting import log_failures, post_or_dm
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
 from bot.services import Services
 
@@ -74,7 +74,7 @@ async def resolve_submitted(
     metadata = json.loads(view.get("private_metadata") or "{}")
     user = body["user"]["id"]
     report = await services.incidents.resolve(ids)
-    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note)
+    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
     await post_or_dm(client, metadata["channel"], message, user=user, thread_ts=metadata["thread_ts"])
     sync = services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
     services.tasks.spawn(sync, name="sync alert messages")

@@ -40,6 +40,8 @@ BISECT_CALL_BUDGET = 64
 # Open incidents read to pick the most urgent from (the list API sorts by creation time only).
 OPEN_SCAN_LIMIT = 1000
 SEARCH_CACHE_SECONDS = 30
+# A search already narrows the list: two pages are plenty, and keep it within Slack's 3 s.
+SEARCH_SCAN_LIMIT = 200
 # The resolve calls of one action (retries and bisection included) get this long in all; ids
 # still unanswered are then read back like any other failure, so the user hears within ~a minute.
 RESOLVE_DEADLINE = 40.0
@@ -87,14 +89,30 @@ class IncidentService:
         self.api = api
         # Type-ahead in the picker asks again on every keystroke; the same query within a short
         # while is answered from here, so Slack's options deadline is met and Coralogix is spared.
-        self._searches: TTLCache[tuple[str, str], list[Incident]] = TTLCache(maxsize=256, ttl=SEARCH_CACHE_SECONDS)
+        self._searches: TTLCache[tuple[str, str], asyncio.Future[list[Incident]]] = TTLCache(
+            maxsize=256, ttl=SEARCH_CACHE_SECONDS
+        )
 
     async def search_open(self, query: str, severity: IncidentSeverity | None) -> list[Incident]:
-        """Open incidents whose name matches `query` (all when empty), most urgent first; cached briefly."""
-        key = (query.strip().lower(), severity.value if severity else "")
-        if key not in self._searches:
-            self._searches[key] = await self.open_incidents(severity=severity, search=query.strip(), limit=100)
-        return self._searches[key]
+        """Open incidents whose name matches `query` (all when empty), most urgent first; cached briefly.
+
+        The lookup runs as its own task, shielded from the caller's deadline: when Slack's options
+        deadline cuts a slow search short, the next keystroke still gets its result from the cache.
+        """
+        # Case is kept: whether Coralogix's name search ignores case is not documented.
+        key = (" ".join(query.split()), severity.value if severity else "")
+        task = self._searches.get(key)
+        if task is None:
+            lookup = self.open_incidents(severity=severity, search=key[0], limit=100, scan_limit=SEARCH_SCAN_LIMIT)
+            task = asyncio.ensure_future(lookup)
+            task.add_done_callback(lambda done: self._forget_failed(key, done))
+            self._searches[key] = task
+        return await asyncio.shield(task)
+
+    def _forget_failed(self, key: tuple[str, str], task: asyncio.Future[list[Incident]]) -> None:
+        """A failed search is not cached (the next keystroke tries again); its error is retrieved here."""
+        if not task.cancelled() and task.exception() is not None:
+            self._searches.pop(key, None)
 
     async def resolve(self, ids: Sequence[str], *, precheck: bool = True) -> ResolveReport:
         """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done.
@@ -103,6 +121,7 @@ class IncidentService:
         front: one round trip less for a button whose incident is known; the checks after the
         resolve call still decide every outcome.
         """
+        self._searches.clear()  # what the picker offers must not include what is being resolved
         results: dict[str, IdResult] = {}
         to_resolve = await self._precheck(ids, results) if precheck else list(ids)
         chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
@@ -119,7 +138,12 @@ class IncidentService:
         return ResolveReport([results[i] for i in ids])
 
     async def open_incidents(
-        self, *, severity: IncidentSeverity | None = None, search: str | None = None, limit: int = 100
+        self,
+        *,
+        severity: IncidentSeverity | None = None,
+        search: str | None = None,
+        limit: int = 100,
+        scan_limit: int = OPEN_SCAN_LIMIT,
     ) -> list[Incident]:
         """Triggered or acknowledged incidents, most severe first, then newest (read-only)."""
         query = IncidentFilter(
@@ -127,7 +151,7 @@ class IncidentService:
             severity=[severity] if severity else None,
             search=search or None,
         )
-        found = await self.api.list_incidents(filter=query, limit=OPEN_SCAN_LIMIT)
+        found = await self.api.list_incidents(filter=query, limit=scan_limit)
         return sorted(found, key=_urgency)[:limit]
 
     async def lookup(self, ids: Sequence[str]) -> dict[str, Incident]:

@@ -11,6 +11,7 @@ from bot.ids import ActionId, BlockId, CallbackId, EventType
 from tests.e2e.harness import Harness, running_bot
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
+from tests.fakes.slack import FakeSlack
 
 CRIT = "55555555-5555-4555-8555-555555555555"
 WARN = "66666666-6666-4666-8666-666666666666"
@@ -248,3 +249,80 @@ async def test_help_command_is_one_ephemeral_screen() -> None:
         for words in ("pick from the open incidents", "*Resolve*", "`@bot resolve [note]`", "App Home"):
             assert words in body
         assert not bot.coralogix.calls
+
+
+async def test_slow_search_answers_in_time_and_the_next_keystroke_gets_the_result() -> None:
+    """Coralogix slower than Slack's options deadline: a "slow" option within 3 s, then the cached result."""
+    cx = FakeCoralogix()
+    cx.add(*(make_incident(str(uuid.UUID(int=n + 1, version=4)), f"Service {n} latency") for n in range(120)))
+    cx.add(make_incident(CRIT, "Payments down"))
+    async with running_bot(cx) as bot:
+        view = await open_picker(bot)
+        cx.delay = 2.5
+        request = {
+            "type": "block_suggestion",
+            "action_id": ActionId.PICKER_SEARCH.value,
+            "block_id": BlockId.PICKER_INCIDENTS.value,
+            "value": "Payments",
+            "user": {"id": "U1"},
+            "team": {"id": "T111"},
+            "view": {**view, "id": "V0001"},
+        }
+        started = asyncio.get_running_loop().time()
+        status, body = await bot.interactive(request)
+        assert status == 200
+        assert asyncio.get_running_loop().time() - started < 3.0
+        assert [o["value"] for o in json.loads(body)["options"]] == ["slow"]
+        await wait_for(lambda: cx.in_flight == 0, what="the slow search to finish")
+        status, body = await bot.interactive(request)
+        assert [o["value"] for o in json.loads(body)["options"]] == [CRIT]
+
+
+async def test_expired_trigger_still_gets_an_answer_with_an_error_id() -> None:
+    """When views.open fails after the ack (expired trigger), Slack still gets 200 and the user an error id."""
+    async with running_bot(fake_open()) as bot:
+        bot.slack.views_open_error = "expired_trigger_id"
+        status, _ = await bot.command("", channel="C0WAR")
+        assert status == 200
+        await wait_for(lambda: bot.slack.responses, what="error reply")
+        assert "expired_trigger_id" in bot.slack.responses[0]["text"]
+        assert "Error id: `E" in bot.slack.responses[0]["text"]
+
+
+async def test_picker_summary_reaches_a_channel_without_the_bot() -> None:
+    """Where the bot is not a member, the picker's summary goes in_channel through the command's response_url."""
+    slack = FakeSlack(channels_without_bot={"C0WAR"})
+    async with running_bot(fake_open(), slack=slack) as bot:
+        view = await open_picker(bot)
+        await bot.interactive(submission(view, [CRIT]))
+        await wait_for(lambda: slack.responses, what="response_url post")
+        assert slack.responses[0]["response_type"] == "in_channel"
+        assert "Resolved 1 of 1 incident" in slack.responses[0]["text"]
+        assert not [c for c in slack.called("chat.postMessage") if c.params["channel"] == "U0PICK"]
+
+
+async def test_home_resolve_with_a_refused_key_says_so_on_home() -> None:
+    """When Coralogix refuses the key, Home is re-published with the reason and an error id."""
+    async with running_bot(fake_open(), CORALOGIX_API_KEY="cx-wrong-key") as bot:
+        await bot.click(ActionId.HOME_RESOLVE.value, ts="x", view={"id": "VHOME", "type": "home"}, value=CRIT)
+        await wait_for(lambda: bot.slack.called("views.publish"), what="home")
+        text = json.dumps(bot.slack.views[-1])
+        assert "Could not resolve" in text and "CORALOGIX_API_KEY" in text and "error id `E" in text
+
+
+async def test_bare_mention_in_a_channel_gets_the_help_with_the_right_lead() -> None:
+    """A bare @bot in a channel (no thread) gets the help ephemerally, led by how to act on an alert."""
+    async with running_bot(fake_open()) as bot:
+        event = {
+            "type": "app_mention",
+            "user": "U0BARE",
+            "text": "<@UBOT0001>",
+            "ts": "1700000600.000100",
+            "channel": "C0WAR",
+            "event_ts": "1700000600.000100",
+        }
+        await bot.event(event, event_id="EvBare")
+        await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="help")
+        text = bot.slack.called("chat.postEphemeral")[0].params["text"]
+        assert text.startswith("To act on an alert, mention me in the thread")
+        assert "Resolving Coralogix incidents from Slack" in text

@@ -35,7 +35,8 @@ class FakeSlack:
     calls: list[SlackCall] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # bodies posted to response_url
     channels_without_bot: set[str] = field(default_factory=set)
-    views: list[dict[str, Any]] = field(default_factory=list)  # every view opened, updated or published
+    views: list[dict[str, Any]] = field(default_factory=list)
+    views_open_error: str | None = None  # e.g. "expired_trigger_id"  # every view opened, updated or published
     post_errors: dict[str, str] = field(default_factory=dict)  # channel -> error chat.postMessage answers
     scopes: str = "commands,chat:write"
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -113,6 +114,8 @@ class FakeSlack:
                     "message": {"text": params.get("text", ""), "ts": ts},
                 }
             )
+        if method == "views.open" and self.views_open_error:
+            return web.json_response({"ok": False, "error": self.views_open_error})
         if method in {"views.open", "views.update", "views.publish"}:
             view = params.get("view")
             view = json.loads(view) if isinstance(view, str) else view

@@ -195,7 +195,7 @@ def test_beyond_100_incidents_an_external_select(n: int) -> None:
     assert element["action_id"] == ActionId.PICKER_SEARCH.value
     assert element["min_query_length"] == 0
     assert "options" not in element
-    assert f"*{n}+ open incidents*" in section_texts(view)[0]
+    assert "*More than 100 open incidents*" in section_texts(view)[0]
 
 
 @pytest.mark.parametrize("n", [1, STATIC_LIMIT + 1])
