@@ -8,115 +8,37 @@ that is what keeps two clicks, or two bot processes, from resolving the same inc
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.settings import normalise_database_url
 from bot.store.migrations import migrate, read_version
+from bot.store.tables import (
+    EVENT_MEMORY,
+    STALE_CLAIM,
+    AlertMessageRow,
+    AlertRecord,
+    AlertStatus,
+    Base,
+    ProcessedEventRow,
+    to_record,
+)
 
-# A claim older than this is taken to belong to a crashed process and may be taken over.
-STALE_CLAIM = timedelta(minutes=2)
-# Slack retries an event for minutes, not days; older event ids are forgotten.
-EVENT_MEMORY = timedelta(days=1)
-
-
-class AlertStatus(StrEnum):
-    """What the alert message shows, mirroring the incident's status in Coralogix."""
-
-    TRIGGERED = "triggered"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the bot's tables."""
-
-
-class AlertMessageRow(Base):
-    """One alert message the bot posted."""
-
-    __tablename__ = "alert_messages"
-    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_alert_messages_channel_ts"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    channel: Mapped[str] = mapped_column(String(64))
-    ts: Mapped[str] = mapped_column(String(32))
-    alert_id: Mapped[str] = mapped_column(String(255), index=True)
-    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    notification: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.TRIGGERED.value)
-    status_by: Mapped[str | None] = mapped_column(String(64))
-    status_via: Mapped[str | None] = mapped_column(String(32))
-    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    pending_action: Mapped[str | None] = mapped_column(String(16))
-    pending_by: Mapped[str | None] = mapped_column(String(64))
-    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ProcessedEventRow(Base):
-    """A Slack event id the bot has acted on (Slack retries deliveries with the same id)."""
-
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-@dataclass(frozen=True, slots=True)
-class AlertRecord:
-    """A snapshot of one alert message's row."""
-
-    id: int
-    channel: str
-    ts: str
-    alert_id: str
-    incident_id: str | None
-    notification: dict[str, Any]
-    status: AlertStatus
-    status_by: str | None
-    status_via: str | None
-    status_at: datetime | None
-    pending_action: str | None
-    pending_by: str | None
-    pending_since: datetime | None
-    version: int
-    created_at: datetime
-
-
-def _record(row: AlertMessageRow) -> AlertRecord:
-    return AlertRecord(
-        id=row.id,
-        channel=row.channel,
-        ts=row.ts,
-        alert_id=row.alert_id,
-        incident_id=row.incident_id,
-        notification=dict(row.notification),
-        status=AlertStatus(row.status),
-        status_by=row.status_by,
-        status_via=row.status_via,
-        status_at=_aware(row.status_at),
-        pending_action=row.pending_action,
-        pending_by=row.pending_by,
-        pending_since=_aware(row.pending_since),
-        version=row.version,
-        created_at=_aware(row.created_at) or row.created_at,
-    )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything the bot stores is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+__all__ = [
+    "EVENT_MEMORY",
+    "STALE_CLAIM",
+    "AlertMessageRow",
+    "AlertRecord",
+    "AlertStatus",
+    "ProcessedEventRow",
+    "Store",
+    "StoreInfo",
+]
 
 
 def _sqlite_file_missing(engine: AsyncEngine) -> bool:
@@ -199,13 +121,13 @@ class Store:
         )
         async with self._session() as session, session.begin():
             session.add(row)
-        return _record(row)
+        return to_record(row)
 
     async def get(self, record_id: int) -> AlertRecord | None:
         """One alert message by its id."""
         async with self._session() as session:
             row = await session.get(AlertMessageRow, record_id)
-            return _record(row) if row else None
+            return to_record(row) if row else None
 
     async def by_message(self, channel: str, ts: str) -> AlertRecord | None:
         """The alert shown by the Slack message (channel, ts), if the bot posted it."""
@@ -217,7 +139,7 @@ class Store:
         """Every alert message showing `incident_id`, oldest first."""
         query = select(AlertMessageRow).where(AlertMessageRow.incident_id == incident_id).order_by(AlertMessageRow.id)
         async with self._session() as session:
-            return [_record(r) for r in (await session.scalars(query)).all()]
+            return [to_record(r) for r in (await session.scalars(query)).all()]
 
     async def alert_urls(self, incident_ids: list[str]) -> dict[str, str]:
         """The `alert_url` of the newest alert message of each incident that has one."""
@@ -243,7 +165,7 @@ class Store:
             .limit(limit)
         )
         async with self._session() as session:
-            return [_record(r) for r in (await session.scalars(query)).all()]
+            return [to_record(r) for r in (await session.scalars(query)).all()]
 
     async def claim(
         self, record_id: int, *, action: str, user: str, allowed_from: set[AlertStatus]
@@ -346,9 +268,9 @@ class Store:
             if getattr(result, "rowcount", 0) != 1:
                 return None
             row = await session.get(AlertMessageRow, record_id, populate_existing=True)
-            return _record(row) if row else None
+            return to_record(row) if row else None
 
     async def _one(self, query: Any) -> AlertRecord | None:
         async with self._session() as session:
             row = (await session.scalars(query)).first()
-            return _record(row) if row else None
+            return to_record(row) if row else None

@@ -1,0 +1,108 @@
+"""The bot's tables, and the frozen records the store hands out instead of live ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# A claim older than this is taken to belong to a crashed process and may be taken over.
+STALE_CLAIM = timedelta(minutes=2)
+# Slack retries an event for minutes, not days; older event ids are forgotten.
+EVENT_MEMORY = timedelta(days=1)
+
+
+class AlertStatus(StrEnum):
+    """What the alert message shows, mirroring the incident's status in Coralogix."""
+
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the bot's tables."""
+
+
+class AlertMessageRow(Base):
+    """One alert message the bot posted."""
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_alert_messages_channel_ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    alert_id: Mapped[str] = mapped_column(String(255), index=True)
+    incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    notification: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default=AlertStatus.TRIGGERED.value)
+    status_by: Mapped[str | None] = mapped_column(String(64))
+    status_via: Mapped[str | None] = mapped_column(String(32))
+    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pending_action: Mapped[str | None] = mapped_column(String(16))
+    pending_by: Mapped[str | None] = mapped_column(String(64))
+    pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedEventRow(Base):
+    """A Slack event id the bot has acted on (Slack retries deliveries with the same id)."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """A snapshot of one alert message's row."""
+
+    id: int
+    channel: str
+    ts: str
+    alert_id: str
+    incident_id: str | None
+    notification: dict[str, Any]
+    status: AlertStatus
+    status_by: str | None
+    status_via: str | None
+    status_at: datetime | None
+    pending_action: str | None
+    pending_by: str | None
+    pending_since: datetime | None
+    version: int
+    created_at: datetime
+
+
+def to_record(row: AlertMessageRow) -> AlertRecord:
+    return AlertRecord(
+        id=row.id,
+        channel=row.channel,
+        ts=row.ts,
+        alert_id=row.alert_id,
+        incident_id=row.incident_id,
+        notification=dict(row.notification),
+        status=AlertStatus(row.status),
+        status_by=row.status_by,
+        status_via=row.status_via,
+        status_at=_aware(row.status_at),
+        pending_action=row.pending_action,
+        pending_by=row.pending_by,
+        pending_since=_aware(row.pending_since),
+        version=row.version,
+        created_at=_aware(row.created_at) or row.created_at,
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything the bot stores is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
