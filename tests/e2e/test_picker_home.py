@@ -326,3 +326,16 @@ async def test_bare_mention_in_a_channel_gets_the_help_with_the_right_lead() -> 
         text = bot.slack.called("chat.postEphemeral")[0].params["text"]
         assert text.startswith("To act on an alert, mention me in the thread")
         assert "Resolving Coralogix incidents from Slack" in text
+
+
+async def test_picker_never_hangs_on_loading_when_coralogix_does_not_answer() -> None:
+    """Coralogix holding the list call past the load deadline (10 s): the modal says so and offers Try again."""
+    cx = fake_open()
+    cx.gate, cx.delay = asyncio.Event(), 15.0
+    async with running_bot(cx) as bot:
+        await bot.command("", channel="C0WAR")
+        await wait_for(lambda: bot.slack.called("views.update"), within=14, what="the error view")
+        text = json.dumps(bot.slack.views[-1])
+        assert "did not answer within 10 s" in text
+        assert ActionId.PICKER_RETRY in text
+        cx.gate.set()
