@@ -54,6 +54,19 @@ def submission(view: dict[str, Any], picked: list[str], note: str | None = None)
     }
 
 
+def suggestion(view: dict[str, Any], typed: str) -> dict[str, Any]:
+    """The options request Slack sends while the user types `typed` into the picker's search."""
+    return {
+        "type": "block_suggestion",
+        "action_id": ActionId.PICKER_SEARCH.value,
+        "block_id": BlockId.PICKER_INCIDENTS.value,
+        "value": typed,
+        "user": {"id": "U1"},
+        "team": {"id": "T111"},
+        "view": {**view, "id": "V0001"},
+    }
+
+
 async def open_picker(bot: Harness) -> dict[str, Any]:
     """Run the bare command and return the filled picker view."""
     status, _ = await bot.command("", channel="C0WAR")
@@ -131,15 +144,7 @@ async def test_many_incidents_switch_to_type_ahead_and_options_are_filtered() ->
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         assert input_element(view)["type"] == "multi_external_select"
-        request = {
-            "type": "block_suggestion",
-            "action_id": ActionId.PICKER_SEARCH.value,
-            "block_id": BlockId.PICKER_INCIDENTS.value,
-            "value": "payments",
-            "user": {"id": "U1"},
-            "team": {"id": "T111"},
-            "view": {**view, "id": "V0001"},
-        }
+        request = suggestion(view, "payments")
         status, body = await bot.interactive(request)
         assert status == 200
         options = json.loads(body)["options"]
@@ -225,6 +230,7 @@ async def test_resolve_from_home_republishes_and_updates_the_alert_thread() -> N
         assert "Resolved *Payments down*" in json.dumps(view)
         assert CRIT not in [e.get("value") for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
         assert cx.incidents[CRIT]["status"] == "INCIDENT_STATUS_RESOLVED"
+        await wait_for(lambda: len(bot.runtime.tasks) == 0, what="the alert message sync (runs after the publish)")
         thread = [
             c.params["text"] for c in bot.slack.called("chat.postMessage") if c.params.get("thread_ts") == alert_ts
         ]
@@ -259,15 +265,7 @@ async def test_slow_search_answers_in_time_and_the_next_keystroke_gets_the_resul
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         cx.delay = 2.5
-        request = {
-            "type": "block_suggestion",
-            "action_id": ActionId.PICKER_SEARCH.value,
-            "block_id": BlockId.PICKER_INCIDENTS.value,
-            "value": "Payments",
-            "user": {"id": "U1"},
-            "team": {"id": "T111"},
-            "view": {**view, "id": "V0001"},
-        }
+        request = suggestion(view, "Payments")
         started = asyncio.get_running_loop().time()
         status, body = await bot.interactive(request)
         assert status == 200
