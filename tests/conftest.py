@@ -1,4 +1,4 @@
-"""Shared fixtures: hermetic settings, paths to the shared specs and payloads."""
+"""Shared fixtures: hermetic settings, paths to the third-party contracts kept in tests/contracts."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from sqlalchemy.engine import make_url
 from bot.settings import FIELD_NAMES, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-SPECS = SHARED / "specs" / "coralogix"
-PAYLOADS = SHARED / "slack-payloads"
+# Verbatim copies of Coralogix's OpenAPI files, Slack's manifest schema and Slack request bodies (see its README).
+CONTRACTS = ROOT / "tests" / "contracts"
+SPECS = CONTRACTS / "coralogix"
+MANIFEST_SCHEMA = CONTRACTS / "slack-manifest" / "manifest.schema.1.0.0.json"
+PAYLOADS = CONTRACTS / "slack-payloads"
 
 BASE_SETTINGS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "xoxb-test-token",

@@ -13,10 +13,8 @@ from jsonschema import Draft7Validator
 
 from bot.ids import BOT_SCOPES, ActionId, CallbackId, Command, EventType
 from bot.server import SLACK_EVENTS_PATH
-from tests.conftest import ROOT, SHARED
+from tests.conftest import MANIFEST_SCHEMA, ROOT
 from tests.e2e.harness import running_bot, sign
-
-SCHEMA = SHARED / "schemas" / "slack-manifest" / "manifest.schema.1.0.0.json"
 
 
 def load_manifest() -> dict[str, Any]:
@@ -27,7 +25,7 @@ def load_manifest() -> dict[str, Any]:
 
 def test_manifest_validates_against_slack_schema() -> None:
     """manifest.yml has no error under Slack's draft-07 manifest schema."""
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(MANIFEST_SCHEMA.read_text())
     errors = [f"{list(e.path)}: {e.message}" for e in Draft7Validator(schema).iter_errors(load_manifest())]
     assert errors == []
 
