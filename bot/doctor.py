@@ -1,12 +1,15 @@
-"""`python -m bot doctor`: read-only checks of the configuration, Slack and Coralogix.
+"""`python -m bot doctor`: read-only checks of the configuration, Slack, Coralogix and the database.
 
-One line per check, ✔ or ✘ with the fix. Nothing is changed anywhere: Slack gets `auth.test`,
-Coralogix gets a one-item list call.
+One line per check, ✔ or ✘ with the fix, printed as each check finishes; no check takes longer
+than CHECK_TIMEOUT. Nothing is changed anywhere: Slack gets `auth.test` (and, with an app token,
+`apps.connections.open`, which only hands out a socket URL), Coralogix a one-item list call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -14,9 +17,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.api import ApiError, CoralogixClient, RetryPolicy
+from bot.app import build_slack_client
 from bot.ids import BOT_SCOPES
 from bot.settings import ApiVersion, Settings
 from bot.store import Store
+
+# A check that takes longer than this is reported as timed out, and the doctor moves on.
+CHECK_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,29 +126,77 @@ def check_webhook(settings: Settings) -> list[Check]:
     return [Check(True, f"Alert webhook on at POST /coralogix/webhook; alerts go to {where}")]
 
 
+async def check_socket_mode(settings: Settings, client: AsyncWebClient) -> list[Check]:
+    """With SLACK_APP_TOKEN: Slack hands out a Socket Mode URL for it (no connection is made)."""
+    if settings.SLACK_APP_TOKEN is None:
+        return []
+    try:
+        await client.apps_connections_open(app_token=settings.SLACK_APP_TOKEN.get_secret_value())
+    except SlackApiError as e:
+        error = e.response.get("error", "unknown error")
+        return [
+            Check(
+                False,
+                f"Slack refused SLACK_APP_TOKEN for Socket Mode ({error}): generate an app-level token with "
+                "connections:write (Basic Information → App-Level Tokens) and enable Socket Mode",
+            )
+        ]
+    except Exception as e:  # noqa: BLE001 - any network failure is a failed check, reported as such
+        return [Check(False, f"Slack is unreachable for Socket Mode ({type(e).__name__}): check the network")]
+    return [Check(True, "Slack: SLACK_APP_TOKEN opens Socket Mode connections")]
+
+
 async def check_database(settings: Settings) -> list[Check]:
     """The store answers a read-only query (tables are created at the bot's first start, not here)."""
     found = await Store.inspect(settings.DATABASE_URL)
     if found.error:
-        return [Check(False, f"Database unreachable ({found.error}): check DATABASE_URL")]
-    state = f"schema version {found.version}" if found.version else "empty; tables are created at first start"
-    return [Check(True, f"Database reachable at {found.url} ({state})")]
+        return [Check(False, f"{found.error}: check DATABASE_URL")]
+    if found.revision is None:
+        return [
+            Check(
+                True, f"Database reachable: {found.url} (empty; `python -m bot migrate` or the first start sets it up)"
+            )
+        ]
+    if found.revision != found.head:
+        state = f"at revision {found.revision}, this bot's is {found.head}: run `python -m bot migrate`"
+        return [Check(False, f"Database reachable: {found.url}, {state}")]
+    return [Check(True, f"Database reachable: {found.url} (schema up to date, revision {found.revision})")]
+
+
+async def _static(checks: list[Check]) -> list[Check]:
+    return checks
 
 
 async def run_doctor(
     settings: Settings,
-    slack_client: AsyncWebClient,
+    slack_client: AsyncWebClient | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
+    check_timeout: float = CHECK_TIMEOUT,
 ) -> int:
-    """Print every check; 0 when all passed, 1 otherwise."""
+    """Print every check as it finishes; 0 when all passed, 1 otherwise."""
+    client = slack_client or build_slack_client(settings)
+    echo = echo or functools.partial(print, flush=True)  # flushed: each line shows as its check ends
     mode = "Socket Mode" if settings.socket_mode else f"HTTP mode on port {settings.PORT}"
-    checks = [Check(True, f"Settings are valid ({mode}, region {settings.CORALOGIX_REGION.value})")]
-    checks += await check_slack(slack_client)
-    checks += await check_coralogix(settings, transport)
-    checks += check_webhook(settings)
-    checks += await check_database(settings)
-    for check in checks:
-        echo(check.render())
-    return 0 if all(c.ok for c in checks) else 1
+    steps: list[tuple[str, Awaitable[list[Check]]]] = [
+        ("settings", _static([Check(True, f"Settings are valid ({mode}, region {settings.CORALOGIX_REGION.value})")])),
+        ("Slack", check_slack(client)),
+        ("Socket Mode", check_socket_mode(settings, client)),
+        ("Coralogix", check_coralogix(settings, transport)),
+        ("alert webhook", _static(check_webhook(settings))),
+        ("database", check_database(settings)),
+    ]
+    ok = True
+    for name, step in steps:
+        try:
+            async with asyncio.timeout(check_timeout):
+                checks = await step
+        except TimeoutError:
+            checks = [
+                Check(False, f"The {name} check timed out after {check_timeout:.0f} s: check the network and settings")
+            ]
+        for check in checks:
+            echo(check.render())
+            ok = ok and check.ok
+    return 0 if ok else 1

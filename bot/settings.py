@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.exc import ArgumentError
+
+from bot.database_url import normalise_database_url, split_url
 
 # Slack channel ids: public C…, private G…, direct D… (names change and cannot be updated in place).
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -74,6 +77,7 @@ class Settings(BaseSettings):
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
+    METRICS_TOKEN: SecretStr | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -142,9 +146,9 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("CORALOGIX_WEBHOOK_SECRET")
+    @field_validator("CORALOGIX_WEBHOOK_SECRET", "METRICS_TOKEN")
     @classmethod
-    def _webhook_secret_strength(cls, value: SecretStr | None) -> SecretStr | None:
+    def _secret_strength(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters (e.g. the output of `openssl rand -hex 24`)")
         return value
@@ -173,6 +177,10 @@ class Settings(BaseSettings):
         url = normalise_database_url(value.strip())
         if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must be an sqlite:// or postgres(ql):// URL")
+        try:
+            split_url(url)
+        except (ValueError, ArgumentError) as e:
+            raise ValueError(str(e)) from None
         return url
 
     @property
@@ -188,16 +196,6 @@ class Settings(BaseSettings):
     def coralogix_host(self) -> str:
         """The API host: the explicit override, else the region's host."""
         return self.CORALOGIX_API_URL or REGION_HOSTS[self.CORALOGIX_REGION]
-
-
-def normalise_database_url(url: str) -> str:
-    """Pick the async driver: Heroku's `postgres://…` and plain `postgresql://…` → asyncpg, `sqlite://` → aiosqlite."""
-    for prefix in ("postgres://", "postgresql://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url.removeprefix(prefix)
-    if url.startswith("sqlite://"):
-        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
-    return url
 
 
 FIELD_NAMES = frozenset(Settings.model_fields)
@@ -218,7 +216,12 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
 
 def describe_errors(error: ValidationError, env_file: Path | None = None) -> str:
     """One message naming every configuration problem and where to fix it, never a value."""
-    where = f"the environment or {env_file}" if env_file else "the environment"
+    if env_file is None:
+        where = "the environment"
+    elif env_file.is_file():
+        where = f"the environment or {env_file}"
+    else:
+        where = f"the environment, or in a .env file (none found in {env_file.parent}; copy .env.example there)"
     lines = [f"Configuration is not valid; fix these in {where} (see .env.example and README.md):"]
     for item in error.errors(include_input=False, include_url=False):
         name = ".".join(str(part) for part in item["loc"]) or "settings"

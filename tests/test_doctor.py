@@ -328,7 +328,7 @@ async def test_database_check_creates_nothing(tmp_path) -> None:
     path = tmp_path / "bot.sqlite3"
     (check,) = await check_database(make_settings(DATABASE_URL=f"sqlite:///{path}"))
     assert check.ok
-    assert "created at first start" in check.text
+    assert "first start sets it up" in check.text
     assert not path.exists()
 
 

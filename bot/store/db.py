@@ -12,19 +12,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.settings import normalise_database_url
-from bot.store.migrations import migrate, read_version
+from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable, where
+from bot.store.migrations import current_revision, head_revision, migrate
 from bot.store.tables import (
     EVENT_MEMORY,
     STALE_CLAIM,
     AlertMessageRow,
     AlertRecord,
     AlertStatus,
-    Base,
     ProcessedEventRow,
     to_record,
 )
@@ -35,6 +34,7 @@ __all__ = [
     "AlertMessageRow",
     "AlertRecord",
     "AlertStatus",
+    "DatabaseError",
     "ProcessedEventRow",
     "Store",
     "StoreInfo",
@@ -52,7 +52,8 @@ class StoreInfo:
     """What `Store.inspect` found."""
 
     url: str
-    version: int | None
+    revision: str | None
+    head: str
     error: str | None
 
 
@@ -65,27 +66,44 @@ class Store:
 
     @classmethod
     async def open(cls, url: str) -> Store:
-        """Connect, and create or migrate the tables."""
-        engine = create_async_engine(normalise_database_url(url), pool_pre_ping=True)
-        await migrate(engine, Base.metadata)
-        return cls(engine)
+        """Connect, and create or migrate the tables; `DatabaseError` (one clear line) when that fails."""
+        check_sqlite_folder(url)
+        try:
+            await migrate(url)
+        except DatabaseError:
+            raise
+        except Exception as e:
+            raise unusable(url, e) from e
+        return cls(create_engine(url, pool_pre_ping=True))
+
+    @staticmethod
+    async def migrate(url: str) -> StoreInfo:
+        """Create or upgrade the tables and exit (`python -m bot migrate`); what the database holds now."""
+        opened = await Store.open(url)
+        await opened.close()
+        return await Store.inspect(url)
 
     @staticmethod
     async def inspect(url: str) -> StoreInfo:
-        """Read-only: can the database be reached, and which schema version does it hold?"""
-        engine = create_async_engine(normalise_database_url(url))
-        shown = engine.url.render_as_string(hide_password=True)
+        """Read-only: can the database be reached, and which revision does it hold?"""
+        engine = create_engine(url)
+        shown, head = where(url), head_revision()
         if _sqlite_file_missing(engine):
             await engine.dispose()  # connecting would create the file: report instead
-            return StoreInfo(url=shown, version=None, error=None)
+            return StoreInfo(url=shown, revision=None, head=head, error=None)
         try:
             async with engine.connect() as connection:
-                version = await connection.run_sync(read_version)
+                revision = await connection.run_sync(current_revision)
         except Exception as e:  # noqa: BLE001 - any failure to connect is the answer
-            return StoreInfo(url=shown, version=None, error=f"{type(e).__name__}: {str(e)[:200]}")
+            return StoreInfo(url=shown, revision=None, head=head, error=unusable(url, e).user_message)
         finally:
             await engine.dispose()
-        return StoreInfo(url=shown, version=version, error=None)
+        return StoreInfo(url=shown, revision=revision, head=head, error=None)
+
+    async def ping(self) -> None:
+        """One cheap round trip; raises when the database does not answer."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         """Release the connection pool."""

@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, func, insert, inspect, select, update
+from sqlalchemy import Connection, func, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.settings import normalise_database_url
+from bot.database_url import normalise_database_url
 from bot.store import AlertRecord, AlertStatus, Store
 from bot.store.db import EVENT_MEMORY, STALE_CLAIM, AlertMessageRow, ProcessedEventRow
-from bot.store.migrations import CURRENT_VERSION, schema_version
+from bot.store.migrations import current_revision, head_revision
 
 NOTIFICATION: dict[str, Any] = {"alert_id": "alert-1", "alert_name": "CPU high", "labels": {"env": "prod"}}
 # The states each action may start from (as the alert service uses them).
@@ -53,10 +53,10 @@ async def moved_to(store: Store, record: AlertRecord, status: AlertStatus) -> Al
     return moved
 
 
-async def versions(store: Store) -> list[int]:
-    """Every row of schema_version."""
+async def versions(store: Store) -> list[str]:
+    """Every row of alembic_version."""
     async with store.engine.connect() as connection:
-        return list((await connection.execute(select(schema_version.c.version))).scalars())
+        return list((await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars())
 
 
 async def age_claim(store: Store, record_id: int, age: timedelta) -> None:
@@ -78,15 +78,15 @@ def assert_utc(value: datetime | None) -> None:
 
 
 async def test_fresh_database_gets_tables_and_current_version(store: Store) -> None:
-    """Opening an empty database creates every table and records CURRENT_VERSION once."""
+    """Opening an empty database creates every table and records the head revision once."""
 
     def table_names(connection: Connection) -> set[str]:
         return set(inspect(connection).get_table_names())
 
     async with store.engine.connect() as connection:
         tables = await connection.run_sync(table_names)
-    assert {"alert_messages", "processed_events", "schema_version"} <= tables
-    assert await versions(store) == [CURRENT_VERSION]
+    assert {"alert_messages", "processed_events", "alembic_version"} <= tables
+    assert await versions(store) == [head_revision()]
 
 
 async def test_opening_twice_keeps_schema_and_data(database_url: str) -> None:
@@ -101,22 +101,23 @@ async def test_opening_twice_keeps_schema_and_data(database_url: str) -> None:
     try:
         assert await second.get(record.id) == record
         assert not await second.first_time("Ev1")
-        assert await versions(second) == [CURRENT_VERSION]
+        assert await versions(second) == [head_revision()]
     finally:
         await second.close()
 
 
-async def test_newer_schema_version_is_not_downgraded(database_url: str) -> None:
-    """An older bot opening a database migrated by a newer one leaves its version alone."""
+async def test_newer_schema_revision_is_not_downgraded(database_url: str) -> None:
+    """An older bot opening a database migrated by a newer one leaves its revision alone and starts."""
     first = await Store.open(database_url)
     try:
         async with first.engine.begin() as connection:
-            await connection.execute(update(schema_version).values(version=CURRENT_VERSION + 1))
+            await connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
     finally:
         await first.close()
     second = await Store.open(database_url)
     try:
-        assert await versions(second) == [CURRENT_VERSION + 1]
+        assert await versions(second) == ["9999_from_the_future"]
+        assert await second.get(1) is None
     finally:
         await second.close()
 
@@ -584,12 +585,14 @@ async def test_store_repr_hides_the_password() -> None:
 
 
 async def test_two_processes_starting_together_migrate_once(database_url: str) -> None:
-    """Two bots opening the same empty database at once both start, and schema_version holds one row."""
+    """Two bots opening the same empty database at once both start, and alembic_version holds one row."""
     first, second = await asyncio.gather(Store.open(database_url), Store.open(database_url))
     try:
         async with first.engine.connect() as connection:
-            rows = (await connection.execute(select(func.count()).select_from(schema_version))).scalar()
+            rows = (await connection.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
+            revision = await connection.run_sync(current_revision)
         assert rows == 1
+        assert revision == head_revision()
     finally:
         await first.close()
         await second.close()

@@ -1,0 +1,52 @@
+"""DATABASE_URL as platforms give it, turned into what SQLAlchemy and its async drivers accept.
+
+Platforms hand out `postgres://user:pw@host:5432/db?sslmode=require`; SQLAlchemy's asyncpg
+dialect passes query parameters to `asyncpg.connect` as they are, and asyncpg knows no
+`sslmode`: it is moved to asyncpg's `ssl` argument, which takes the same libpq mode names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, make_url
+
+# libpq's modes, all understood by asyncpg's `ssl` argument.
+SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+# Connecting to a database that does not answer fails after this long (asyncpg's `timeout`).
+CONNECT_TIMEOUT = 5.0
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver: Heroku's `postgres://…` and plain `postgresql://…` → asyncpg, `sqlite://` → aiosqlite."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url
+
+
+def split_url(url: str) -> tuple[URL, dict[str, Any]]:
+    """The SQLAlchemy URL without driver-foreign parameters, and the driver's connect arguments."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() != "postgresql":
+        return parsed, {}
+    query = dict(parsed.query)
+    mode = query.pop("sslmode", None)
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
+    if mode is not None:
+        mode = mode if isinstance(mode, str) else mode[-1]
+        if mode not in SSL_MODES:
+            raise ValueError(f"sslmode must be one of {', '.join(sorted(SSL_MODES))}")
+        connect_args["ssl"] = mode
+    return parsed.set(query=query), connect_args
+
+
+def where(url: str | URL) -> str:
+    """Where the database is, for messages: `host:port/name` or the SQLite file; never credentials."""
+    parsed = url if isinstance(url, URL) else make_url(normalise_database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {Path(parsed.database or '').resolve()}"
+    return f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"

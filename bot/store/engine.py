@@ -1,0 +1,49 @@
+"""From DATABASE_URL to an async engine, and start-up errors an operator can act on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.database_url import normalise_database_url, split_url, where
+from bot.errors import BotError
+
+
+class DatabaseError(BotError):
+    """The database cannot be used; the message names it (never its password) and what to do."""
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An async engine for DATABASE_URL, with `sslmode` translated for asyncpg."""
+    parsed, connect_args = split_url(url)
+    return create_async_engine(parsed, connect_args=connect_args, **options)
+
+
+def check_sqlite_folder(url: str) -> None:
+    """Fail early, with the path, when an SQLite file could not be created or written."""
+    parsed = make_url(normalise_database_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return
+    file = Path(parsed.database).resolve()
+    if not file.parent.is_dir():
+        raise DatabaseError(
+            f"The folder for the SQLite database does not exist: {file.parent} "
+            "(create it, or point DATABASE_URL elsewhere)."
+        )
+    target = file if file.exists() else file.parent
+    if not os.access(target, os.W_OK):
+        raise DatabaseError(f"The bot cannot write the SQLite database at {target} (check its permissions).")
+
+
+def unusable(url: str, error: BaseException) -> DatabaseError:
+    """The one-line start-up message for a database that failed: where it is and why, no password."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    detail = reason[0][:300] if reason and reason[0] else type(error).__name__
+    password = make_url(normalise_database_url(url)).password
+    if password:
+        detail = detail.replace(str(password), "***")
+    return DatabaseError(f"Cannot use the database ({where(url)}): {type(error).__name__}: {detail}")

@@ -1,0 +1,88 @@
+"""Schema migrations with Alembic, shipped inside the package so they run from any working folder.
+
+`migrate(url)` brings a database to the newest revision: at every bot start, and from
+`python -m bot migrate` (Heroku's `release:` phase). Several processes may start at once on one
+empty database: on PostgreSQL they queue on an advisory lock held for the migrating transaction;
+on SQLite `BEGIN IMMEDIATE` takes the write lock before anything is read. Migrations are
+transactional DDL on both, so a crash mid-way leaves the previous revision intact.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.engine import create_engine
+
+# Any constant will do: it names the lock two processes migrating together take in turn.
+MIGRATION_LOCK = 7_204_466_105
+# Databases set up before Alembic carry this table at version 1, which is revision 0001.
+LEGACY_VERSION_TABLE = "schema_version"
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this bot knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "the package ships at least one revision"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The database's revision; None for a database the bot has not set up (read-only)."""
+    revision = MigrationContext.configure(connection).get_current_revision()
+    if revision is None and inspect(connection).has_table(LEGACY_VERSION_TABLE):
+        return "0001"
+    return revision
+
+
+def _upgrade(connection: Connection) -> None:
+    config = _config(connection)
+    if MigrationContext.configure(connection).get_current_revision() is None and inspect(connection).has_table(
+        LEGACY_VERSION_TABLE
+    ):
+        command.stamp(config, "0001")  # adopt a database made by the pre-Alembic bot
+        connection.execute(text(f"DROP TABLE {LEGACY_VERSION_TABLE}"))
+    known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+    found = MigrationContext.configure(connection).get_current_revision()
+    if found is not None and found not in known:
+        return  # migrated by a newer bot: never downgrade, and its schema is a superset of ours
+    command.upgrade(config, "head")
+
+
+def _sqlite_transactional_ddl(engine: AsyncEngine) -> None:
+    """pysqlite runs DDL outside transactions; take over BEGIN so migrations are atomic and exclusive."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: object, _: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]  # pysqlite's own switch
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def migrate(url: str) -> None:
+    """Bring the database at `url` to the head revision, one process at a time."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactional_ddl(engine)
+    try:
+        async with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await connection.run_sync(_upgrade)
+    finally:
+        await engine.dispose()
