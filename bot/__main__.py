@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot` runs the bot; `python -m bot doctor` checks its setup."""
+"""Entry point: `python -m bot [run|doctor|migrate]`."""
 
 from __future__ import annotations
 
@@ -8,57 +8,86 @@ import os
 import sys
 from pathlib import Path
 
-from dotenv import load_dotenv
 from pydantic import ValidationError
 
 from bot.settings import Settings, describe_errors, load_settings
 
-USAGE = "usage: python -m bot [run|doctor]"
+USAGE = """usage: python -m bot [run|doctor|migrate|--help]
+
+  run       start the bot (the default): HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set
+  doctor    check the configuration, Slack, Coralogix and the database; changes nothing
+  migrate   create or upgrade the database tables, then exit (Heroku runs it as `release:`)
+
+Configuration comes from the environment and from a .env file in the working folder
+(see .env.example and README.md)."""
+COMMANDS = frozenset({"run", "doctor", "migrate"})
 ENV_FILE = Path(".env")
+logger = logging.getLogger("bot")
 
 
 def _settings() -> Settings | None:
     try:
         return load_settings(os.environ, ENV_FILE)
     except ValidationError as e:
-        print(describe_errors(e, ENV_FILE if ENV_FILE.is_file() else None), file=sys.stderr)  # noqa: T201
+        print(describe_errors(e, ENV_FILE.resolve()), file=sys.stderr)  # noqa: T201 - before logging exists
         return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the bot or the doctor; exit status 2 for bad usage or configuration."""
+    """Run a command; exit status 0 on success, 1 when it failed, 2 for bad usage or configuration."""
     args = sys.argv[1:] if argv is None else argv
+    if args in (["--help"], ["-h"], ["help"]):
+        print(USAGE)  # noqa: T201 - the usage is the output
+        return 0
     command = args[0] if args else "run"
-    if command not in {"run", "doctor"} or len(args) > 1:
+    if command not in COMMANDS or len(args) > 1:
         print(USAGE, file=sys.stderr)  # noqa: T201
         return 2
-    # Bolt and slack_sdk read SLACK_* variables themselves; make the .env values visible to them too.
-    load_dotenv(ENV_FILE, override=False)
     settings = _settings()
     if settings is None:
         return 2
     if command == "doctor":
         return asyncio.run(_doctor(settings))
-    asyncio.run(_run(settings))
-    return 0
+    from bot.log import configure_logging
+
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    # Bolt reads SLACK_BOT_TOKEN from the environment too and warns that it is unused beside the
+    # client the composition root builds from the settings, which now hold it.
+    os.environ.pop("SLACK_BOT_TOKEN", None)
+    return asyncio.run(_migrate(settings) if command == "migrate" else _run(settings))
 
 
 async def _doctor(settings: Settings) -> int:
-    from bot.app import build_slack_client
     from bot.doctor import run_doctor
 
-    return await run_doctor(settings, build_slack_client(settings))
+    return await run_doctor(settings)
 
 
-async def _run(settings: Settings) -> None:
+async def _migrate(settings: Settings) -> int:
+    from bot.store import DatabaseError, Store
+
+    try:
+        info = await Store.migrate(settings.DATABASE_URL)
+    except DatabaseError as e:
+        logger.error("%s", e.user_message)
+        return 1
+    logger.info("database is at revision %s: %s", info.revision, info.url)
+    return 0
+
+
+async def _run(settings: Settings) -> int:
     from bot.app import build_runtime
-    from bot.log import configure_logging
-    from bot.server import serve
+    from bot.run import serve
+    from bot.store import DatabaseError
 
-    configure_logging(settings)
-    runtime = await build_runtime(settings)
-    logging.getLogger("bot").info("starting bot (coralogix %s, %r)", runtime.api.base_url, runtime.store)
+    try:
+        runtime = await build_runtime(settings)
+    except DatabaseError as e:
+        logger.error("cannot start: %s", e.user_message)
+        return 1
+    logger.info("starting bot %r", runtime)
     await serve(runtime)
+    return 0
 
 
 if __name__ == "__main__":

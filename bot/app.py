@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from aiohttp import web
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.api import CoralogixClient, RetryPolicy
 from bot.background import BackgroundTasks
-from bot.server import build_web_app
+from bot.metrics import Metrics
+from bot.middleware import make_middleware
+from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
 from bot.settings import Settings
 from bot.slack_publisher import SlackAlertPublisher
@@ -27,7 +27,11 @@ logger = logging.getLogger(__name__)
 
 
 def build_coralogix(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None, retry: RetryPolicy | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
 ) -> CoralogixClient:
     """The process-wide Coralogix client for the configured host and path family."""
     return CoralogixClient(
@@ -36,16 +40,19 @@ def build_coralogix(
         version=settings.CORALOGIX_API_VERSION,
         retry=retry,
         transport=transport,
+        observe=metrics.observe_coralogix if metrics else None,
     )
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client: configurable base URL (GovSlack, tests), and it waits out 429s once."""
+def build_slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
+    """The Web API client: configurable base URL (GovSlack, tests); it waits out 429s, and counts errors."""
+    observer = [metrics.slack_observer()] if metrics else []
     return AsyncWebClient(
         token=settings.SLACK_BOT_TOKEN.get_secret_value(),
         base_url=settings.SLACK_API_URL,
-        # The defaults (one retry on connection errors) plus waiting out 429s; passing a list replaces them.
-        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        # The observer first (it sees every answer), then the defaults (one retry on connection
+        # errors) plus waiting out 429s; passing a list replaces the defaults, hence both.
+        retry_handlers=[*observer, *async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
     )
 
 
@@ -61,13 +68,7 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
         ssl_check_enabled=True,
         process_before_response=False,
     )
-
-    async def inject_services(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
-        context["services"] = services
-        context["settings"] = settings
-        return await next()
-
-    app.middleware(inject_services)
+    app.middleware(make_middleware({"services": services, "settings": settings}))
     listeners.register(app)
     return app
 
@@ -79,15 +80,30 @@ class Runtime:
     settings: Settings
     api: CoralogixClient
     store: Store
-    slack_client: AsyncWebClient
     services: Services
     app: AsyncApp
     tasks: BackgroundTasks
+    metrics: Metrics
+    readiness: Readiness
+
+    def __repr__(self) -> str:
+        mode = "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.settings.PORT}"
+        return f"Runtime({mode}, coralogix {self.api.base_url}, {self.store!r})"
 
     def web_app(self) -> web.Application:
-        """The HTTP application: Slack (in HTTP mode), the Coralogix webhook and /healthz."""
-        webhook = make_webhook_handler(self.settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks)
-        return build_web_app(self.app, serve_slack=not self.settings.socket_mode, webhook=webhook)
+        """The HTTP application: Slack (in HTTP mode), the Coralogix webhook, health, readiness and metrics."""
+        settings = self.settings
+        webhook = make_webhook_handler(
+            settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks, self.metrics
+        )
+        return build_web_app(
+            self.app,
+            metrics=self.metrics,
+            readiness=self.readiness,
+            serve_slack=not settings.socket_mode,
+            webhook=webhook,
+            metrics_token=settings.METRICS_TOKEN,
+        )
 
     async def aclose(self) -> None:
         """Let background work finish briefly, then close the pools."""
@@ -105,8 +121,9 @@ async def build_runtime(
 ) -> Runtime:
     """Open the store and build clients, services and the app for `settings`."""
     store = await Store.open(settings.DATABASE_URL)
-    api = build_coralogix(settings, transport=coralogix_transport, retry=retry)
-    slack_client = build_slack_client(settings)
+    metrics = Metrics()
+    api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
+    slack_client = build_slack_client(settings, metrics)
     incidents = IncidentService(api)
     alerts = AlertService(
         store=store,
@@ -116,6 +133,8 @@ async def build_runtime(
         lookup_interval=lookup_interval,
     )
     tasks = BackgroundTasks()
-    services = Services(incidents=incidents, alerts=alerts, store=store, tasks=tasks)
+    metrics.track_background(lambda: len(tasks))
+    services = Services(incidents=incidents, alerts=alerts, store=store, tasks=tasks, metrics=metrics)
     app = create_app(settings, services=services, slack_client=slack_client)
-    return Runtime(settings, api, store, slack_client, services, app, tasks)
+    readiness = Readiness(store, socket_mode=settings.socket_mode)
+    return Runtime(settings, api, store, services, app, tasks, metrics, readiness)

@@ -8,6 +8,7 @@ Coralogix client errors (`bot.api.errors.ApiError`) are shown the same way by th
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 
@@ -26,6 +27,30 @@ class UpstreamError(BotError):
 def new_error_id() -> str:
     """A short id shown to the user and written to the log, to find one failure in the logs."""
     return "E" + secrets.token_hex(4).upper()
+
+
+def is_expected(error: BaseException) -> bool:
+    """Failures the bot understands (its own, Coralogix's, Slack's): a log line, no traceback."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.api.errors import ApiError
+
+    return isinstance(error, BotError | ApiError | SlackApiError)
+
+
+def record_failure(logger: logging.Logger, what: str, error: BaseException | str) -> str:
+    """The one error-id policy: log one failure once with a new error id, and return the id to show.
+
+    Expected failures (a reason, or an error `is_expected` knows) are one WARNING line; anything
+    else is logged at ERROR with its traceback. The id is the `error_id` field of the record.
+    """
+    error_id = new_error_id()
+    if isinstance(error, str) or is_expected(error):
+        reason = error if isinstance(error, str) else describe(error)
+        logger.warning("%s: %s error_id=%s", what, reason, error_id, extra={"error_id": error_id})
+    else:
+        logger.error("%s error_id=%s", what, error_id, exc_info=error, extra={"error_id": error_id})
+    return error_id
 
 
 def describe(error: BaseException) -> str:

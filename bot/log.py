@@ -1,39 +1,65 @@
-"""Logging, configured once at start: stdout, plain text for people or one JSON object per line."""
+"""Logging, configured once at start: stdout, readable text for people or one JSON object per line.
+
+structlog renders every record, ours and the libraries', so both formats carry the same fields:
+the request context bound with `bind_context` (surface, user, team, channel, incident ids) and
+what a call passes as `extra=` (error_id, …) are fields, not only words in the message.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
-from bot.settings import Settings
+import structlog
+from structlog.contextvars import bound_contextvars
+from structlog.typing import Processor
 
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record, for log shippers."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exc_info"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+LogFormat = Literal["text", "json"]
 
 
-def configure_logging(settings: Settings) -> None:
-    """Send every log record to stdout at LOG_LEVEL in LOG_FORMAT."""
-    handler = logging.StreamHandler(sys.stdout)
-    if settings.LOG_FORMAT == "json":
-        handler.setFormatter(JsonFormatter())
+def _processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+    ]
+
+
+def build_handler(fmt: LogFormat) -> logging.Handler:
+    """A stdout handler rendering every record as text or JSON."""
+    if fmt == "json":
+        final: list[Processor] = [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ]
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+        final = [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback),
+        ]
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=_processors(), processors=final))
+    return handler
+
+
+def configure_logging(level: str, fmt: LogFormat) -> None:
+    """Send every log record to stdout at `level` in `fmt`."""
     root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.LOG_LEVEL)
+    root.handlers[:] = [build_handler(fmt)]
+    root.setLevel(level)
     # httpx logs every request URL at INFO; show that only when LOG_LEVEL is DEBUG.
     logging.getLogger("httpx").setLevel(logging.INFO if root.level <= logging.DEBUG else logging.WARNING)
+
+
+@contextmanager
+def bind_context(**fields: Any) -> Iterator[None]:
+    """Add `fields` (None values skipped) to every log record written inside the block, tasks it starts included."""
+    with bound_contextvars(**{k: v for k, v in fields.items() if v is not None}):
+        yield

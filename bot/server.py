@@ -1,78 +1,155 @@
-"""The HTTP server: Bolt's `/slack/events` plus `/healthz`, on one aiohttp application.
-
-Later routes (the Coralogix webhook) join the same application. In Socket Mode the server still
-runs, for `/healthz` and future routes, while Slack traffic arrives over the socket.
+"""How Slack and operators reach the bot: one aiohttp application with Slack's `/slack/events`
+(HTTP mode), the Coralogix webhook, `/healthz`, `/readyz` and `/metrics`; and the Socket Mode
+connection, opened with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hmac
 import logging
-import signal
-from typing import TYPE_CHECKING
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
+import structlog
 from aiohttp import web
+from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot import __version__
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.middleware import surface_of
+from bot.store import Store
 from bot.webhook import WEBHOOK_PATH, Handler
-
-if TYPE_CHECKING:
-    from bot.app import Runtime
 
 logger = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+# A readiness probe must answer fast: a database that takes longer than this counts as down.
+READY_TIMEOUT = 2.0
+# Waiting between Socket Mode connection attempts doubles from 1 s up to this.
+MAX_RECONNECT_DELAY = 60.0
 
 
-def build_web_app(app: AsyncApp, *, serve_slack: bool = True, webhook: Handler | None = None) -> web.Application:
-    """The aiohttp application: Slack's endpoint (HTTP mode) and a health check."""
+@dataclass
+class Readiness:
+    """What `/readyz` checks: the database answers, and in Socket Mode the socket is connected."""
+
+    store: Store
+    socket_mode: bool = False
+    socket: AsyncBaseSocketModeClient | None = field(default=None)
+
+    async def problems(self) -> dict[str, str]:
+        """What is down, by name, with why; empty when ready."""
+        down: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                await self.store.ping()
+        except TimeoutError:
+            down["database"] = f"no answer within {READY_TIMEOUT:.0f} s"
+        except Exception as e:  # noqa: BLE001 - any failure means not ready; the reason is reported
+            down["database"] = type(e).__name__
+        if self.socket_mode and (self.socket is None or not await self.socket.is_connected()):
+            down["slack_socket"] = "not connected to Slack's Socket Mode"
+        return down
+
+
+def build_web_app(
+    app: AsyncApp,
+    *,
+    metrics: Metrics,
+    readiness: Readiness,
+    serve_slack: bool = True,
+    webhook: Handler | None = None,
+    metrics_token: SecretStr | None = None,
+) -> web.Application:
+    """The aiohttp application of one bot process."""
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        structlog.contextvars.clear_contextvars()
+        started = time.perf_counter()
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await app.async_dispatch(bolt_request)
+        metrics.ack_seconds.labels(surface_of(bolt_request.body)).observe(time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "version": __version__})
 
+    async def readyz(_: web.Request) -> web.Response:
+        down = await readiness.problems()
+        return web.json_response({"ok": not down, "down": down}, status=503 if down else 200)
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        if metrics_token is None:
+            raise web.HTTPNotFound()
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
+        if not hmac.compare_digest(presented, metrics_token.get_secret_value().encode()):
+            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
+
     web_app = web.Application(client_max_size=1024 * 1024)
     if serve_slack:
         web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     web_app.router.add_get(HEALTH_PATH, healthz)
+    web_app.router.add_get(READY_PATH, readyz)
+    web_app.router.add_get(METRICS_PATH, metrics_page)
     if webhook is not None:
         web_app.router.add_post(WEBHOOK_PATH, webhook)
     return web_app
 
 
-async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set): the HTTP server, plus Socket Mode when configured."""
-    settings = runtime.settings
-    runner = web.AppRunner(runtime.web_app(), access_log=None)  # no access log: `?token=` must not be logged
-    await runner.setup()
-    site = web.TCPSite(runner, host="0.0.0.0", port=settings.PORT)  # noqa: S104 - a server binds all interfaces
-    await site.start()
-    socket_handler = None
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        if recovered := await runtime.services.alerts.recover_stale_claims():
-            logger.info("gave %d alert messages left on 'Resolving…' their buttons back", recovered)
-        if settings.SLACK_APP_TOKEN is not None:
-            socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
-            await socket_handler.connect_async()  # type: ignore[no-untyped-call]
-            logger.info("connected to Slack in Socket Mode; HTTP routes on port %d", settings.PORT)
-        else:
-            logger.info("listening for Slack on port %d at %s", settings.PORT, SLACK_EVENTS_PATH)
-        await stop.wait()
-    finally:
-        logger.info("shutting down")
-        if socket_handler is not None:
-            await socket_handler.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
-        await runtime.aclose()
+class TimedSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]  # slack_bolt's adapter is untyped
+    """Socket Mode with the same ack-latency metric as HTTP mode."""
+
+    def __init__(self, app: AsyncApp, app_token: str, metrics: Metrics) -> None:
+        super().__init__(app, app_token)  # type: ignore[no-untyped-call]
+        self.metrics = metrics
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        """Dispatch one envelope and time it until the ack went back."""
+        structlog.contextvars.clear_contextvars()
+        started = time.perf_counter()
+        await super().handle(client, req)
+        surface = surface_of(req.payload if isinstance(req.payload, dict) else {})
+        self.metrics.ack_seconds.labels(surface).observe(time.perf_counter() - started)
+
+
+async def connect_socket(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:
+    """Open the Socket Mode connection, retrying with backoff and one log line per failure, until it
+    works (True) or `stop` is set (False): SIGTERM is never kept waiting by a connection attempt."""
+    delay = 1.0
+    while not stop.is_set():
+        attempt = asyncio.ensure_future(handler.connect_async())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not attempt.done():
+            attempt.cancel()
+            with contextlib.suppress(BaseException):
+                await attempt
+            return False
+        error = attempt.exception()
+        if error is None:
+            return True
+        logger.warning("cannot connect to Slack's Socket Mode (%s); retrying in %.0f s", _why(error), delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 2, MAX_RECONNECT_DELAY)
+    return False
+
+
+def _why(error: BaseException) -> str:
+    response: Any = getattr(error, "response", None)
+    if response is not None and hasattr(response, "get"):
+        return f"Slack answered {response.get('error', 'an error')}"
+    return f"{type(error).__name__}: {error}"[:200]

@@ -12,10 +12,12 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
+import structlog
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
 from bot.background import BackgroundTasks
+from bot.metrics import Metrics
 from bot.services.alerts import AlertService
 from bot.services.notifications import AlertNotification
 
@@ -24,6 +26,8 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/coralogix/webhook"
 MAX_BODY = 256 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# How each answer is counted in the `bot_webhook_notifications` metric.
+_RESULTS = {202: "accepted", 400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "disabled", 422: "refused"}
 
 
 def _presented_secret(request: web.Request) -> str | None:
@@ -46,10 +50,18 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks) -> Handler:
+def make_webhook_handler(
+    secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks, metrics: Metrics
+) -> Handler:
     """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        response = await _handle(request)
+        metrics.webhook.labels(_RESULTS.get(response.status, str(response.status))).inc()
+        return response
+
+    async def _handle(request: web.Request) -> web.StreamResponse:
+        structlog.contextvars.clear_contextvars()
         if secret is None:
             raise web.HTTPNotFound()
         presented = _presented_secret(request)

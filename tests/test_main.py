@@ -78,7 +78,17 @@ def test_env_file_in_working_directory_is_read(tmp_path: Path) -> None:
     assert "  - CORALOGIX_API_KEY: " in result.stderr
 
 
-@pytest.mark.parametrize("args", [("frobnicate",), ("--help",), ("run", "extra"), ("doctor", "now")])
+@pytest.mark.parametrize("args", [("--help",), ("-h",), ("help",)])
+def test_help_prints_usage_and_exits_0(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """`--help` prints the usage, naming every command, on stdout and exits 0 without reading configuration."""
+    result = run_bot(tmp_path, *args)
+    assert result.returncode == 0
+    assert result.stdout.strip() == USAGE
+    assert all(f"  {command} " in result.stdout for command in ("run", "doctor", "migrate"))
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("args", [("frobnicate",), ("--verbose",), ("run", "extra"), ("doctor", "now")])
 def test_bad_usage(tmp_path: Path, args: tuple[str, ...]) -> None:
     """An unknown subcommand or extra argument exits 2 with the usage line, before reading configuration."""
     result = run_bot(tmp_path, *args)

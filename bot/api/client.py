@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -76,8 +77,10 @@ class CoralogixClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.version = version
+        self._observe = observe
         self.routes = routes_for(version)
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -186,16 +189,20 @@ class CoralogixClient:
         json: Any,
         params: dict[str, Any] | None,
     ) -> M:
+        started = time.perf_counter()
         try:
             response = await self._http.request(method, path, json=json, params=params)
         except httpx.TimeoutException as e:
+            self._timed(operation, "timeout", started)
             raise ApiTimeoutError(_timeout_message(e, operation), operation=operation) from e
         except httpx.RequestError as e:  # transport failures, and bodies that cannot be decoded
+            self._timed(operation, "connection_error", started)
             raise ApiConnectionError(
                 f"Could not reach Coralogix at {self._http.base_url.host} ({type(e).__name__}); "
                 "check CORALOGIX_REGION / CORALOGIX_API_URL and the network.",
                 operation=operation,
             ) from e
+        self._timed(operation, str(response.status_code), started)
         if not response.is_success:
             logger.warning("coralogix %s answered %d", operation, response.status_code)
             raise status_error(response, operation=operation, secrets=(self._api_key.get_secret_value(),))
@@ -205,6 +212,10 @@ class CoralogixClient:
             raise ApiResponseError(
                 f"Coralogix answered {operation} with a body the bot cannot read.", operation=operation
             ) from e
+
+    def _timed(self, operation: str, status: str, started: float) -> None:
+        if self._observe is not None:
+            self._observe(operation, status, time.perf_counter() - started)
 
 
 def _timeout_message(error: httpx.TimeoutException, operation: str) -> str:

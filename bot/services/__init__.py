@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.background import BackgroundTasks
+from bot.metrics import Metrics
 from bot.services.alerts import AlertService
 from bot.services.incidents import IdResult, IncidentService, Outcome, ResolveReport
 from bot.store import Store
@@ -18,6 +19,7 @@ class Services:
     alerts: AlertService
     store: Store
     tasks: BackgroundTasks  # work after the answer, drained at shutdown
+    metrics: Metrics
 
 
 __all__ = ["AlertService", "IdResult", "IncidentService", "Outcome", "ResolveReport", "Services"]

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 import aiohttp
 
 from bot.app import build_runtime
-from bot.server import serve
+from bot.run import serve
 from tests.conftest import ROOT, make_settings
 from tests.e2e.harness import sign
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
