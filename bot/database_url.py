@@ -44,9 +44,20 @@ def split_url(url: str) -> tuple[URL, dict[str, Any]]:
     return parsed.set(query=query), connect_args
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of an SQLite URL (`file:` URIs included); None for other databases and `:memory:`."""
+    parsed = url if isinstance(url, URL) else make_url(normalise_database_url(url))
+    name = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or name in {"", ":memory:"}:
+        return None
+    if parsed.query.get("uri") == "true" and name.startswith("file:"):  # sqlite:///file:path?mode=ro&uri=true
+        name = name.removeprefix("file:")
+    return Path(name).resolve()
+
+
 def where(url: str | URL) -> str:
     """Where the database is, for messages: `host:port/name` or the SQLite file; never credentials."""
     parsed = url if isinstance(url, URL) else make_url(normalise_database_url(url))
     if parsed.get_backend_name() == "sqlite":
-        return f"SQLite file {Path(parsed.database or '').resolve()}"
+        return f"SQLite file {sqlite_file(parsed) or ':memory:'}"
     return f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"

@@ -194,7 +194,7 @@ async def run_doctor(
                 checks = await step
         except TimeoutError:
             checks = [
-                Check(False, f"The {name} check timed out after {check_timeout:.0f} s: check the network and settings")
+                Check(False, f"The {name} check timed out after {check_timeout:g} s: check the network and settings")
             ]
         for check in checks:
             echo(check.render())

@@ -47,9 +47,9 @@ def record_failure(logger: logging.Logger, what: str, error: BaseException | str
     error_id = new_error_id()
     if isinstance(error, str) or is_expected(error):
         reason = error if isinstance(error, str) else describe(error)
-        logger.warning("%s: %s error_id=%s", what, reason, error_id, extra={"error_id": error_id})
+        logger.warning("%s: %s", what, reason, extra={"error_id": error_id})
     else:
-        logger.error("%s error_id=%s", what, error_id, exc_info=error, extra={"error_id": error_id})
+        logger.error("%s", what, exc_info=error, extra={"error_id": error_id})
     return error_id
 
 

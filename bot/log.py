@@ -54,8 +54,12 @@ def configure_logging(level: str, fmt: LogFormat) -> None:
     root = logging.getLogger()
     root.handlers[:] = [build_handler(fmt)]
     root.setLevel(level)
-    # httpx logs every request URL at INFO; show that only when LOG_LEVEL is DEBUG.
-    logging.getLogger("httpx").setLevel(logging.INFO if root.level <= logging.DEBUG else logging.WARNING)
+    # httpx logs every request URL at INFO, slack_sdk's Web API client every retry it takes:
+    # show those only when LOG_LEVEL is DEBUG.
+    quiet = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
+    # Alembic narrates every migration step at INFO; the bot logs the revision it reached.
+    for name in ("httpx", "slack_sdk.web", "alembic"):
+        logging.getLogger(name).setLevel(quiet)
 
 
 @contextmanager

@@ -10,8 +10,9 @@ import contextlib
 import hmac
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
@@ -29,6 +30,7 @@ from bot.store import Store
 from bot.webhook import WEBHOOK_PATH, Handler
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SLACK_EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
@@ -92,8 +94,10 @@ def build_web_app(
     async def metrics_page(request: web.Request) -> web.Response:
         if metrics_token is None:
             raise web.HTTPNotFound()
-        presented = request.headers.get("Authorization", "").removeprefix("Bearer ").strip().encode()
-        if not hmac.compare_digest(presented, metrics_token.get_secret_value().encode()):
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), metrics_token.get_secret_value().encode()
+        ):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         return web.Response(body=metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
@@ -108,43 +112,84 @@ def build_web_app(
     return web_app
 
 
-class TimedSocketModeHandler(AsyncSocketModeHandler):  # type: ignore[misc]  # slack_bolt's adapter is untyped
-    """Socket Mode with the same ack-latency metric as HTTP mode."""
+class OneLine(logging.Filter):
+    """Turn a record that carries a traceback into one line naming the error (for slack_sdk's
+    Socket Mode client, which logs a full traceback at every failed reconnect)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep the record, without its traceback, at WARNING."""
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+def socket_mode_logger() -> logging.Logger:
+    """The logger handed to the Socket Mode client: its reconnect failures become one line each."""
+    named = logging.getLogger("bot.socket_mode")
+    if not any(isinstance(f, OneLine) for f in named.filters):
+        named.addFilter(OneLine())
+    return named
+
+
+class TimedSocketModeHandler(AsyncSocketModeHandler):
+    """Socket Mode with the same ack-latency metric as HTTP mode, and one-line reconnect failures."""
 
     def __init__(self, app: AsyncApp, app_token: str, metrics: Metrics) -> None:
-        super().__init__(app, app_token)  # type: ignore[no-untyped-call]
+        super().__init__(app, app_token, logger=socket_mode_logger())
         self.metrics = metrics
 
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         """Dispatch one envelope and time it until the ack went back."""
         structlog.contextvars.clear_contextvars()
         started = time.perf_counter()
-        await super().handle(client, req)
+        await super().handle(client, req)  # type: ignore[arg-type]  # Bolt narrows it to its aiohttp client
         surface = surface_of(req.payload if isinstance(req.payload, dict) else {})
         self.metrics.ack_seconds.labels(surface).observe(time.perf_counter() - started)
 
 
-async def connect_socket(handler: AsyncSocketModeHandler, stop: asyncio.Event) -> bool:
-    """Open the Socket Mode connection, retrying with backoff and one log line per failure, until it
-    works (True) or `stop` is set (False): SIGTERM is never kept waiting by a connection attempt."""
-    delay = 1.0
-    while not stop.is_set():
-        attempt = asyncio.ensure_future(handler.connect_async())
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({attempt, stopping}, return_when=asyncio.FIRST_COMPLETED)
+class _Stopped(Exception):
+    """`stop` was set while waiting."""
+
+
+async def _unless_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
+    """Await `work`, or cancel it and raise `_Stopped` as soon as `stop` is set."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
         stopping.cancel()
-        if not attempt.done():
-            attempt.cancel()
-            with contextlib.suppress(BaseException):
-                await attempt
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise _Stopped
+    return task.result()
+
+
+async def connect_socket(handler: AsyncSocketModeHandler, stop: asyncio.Event, *, first_delay: float = 1.0) -> bool:
+    """Open the Socket Mode connection: True once connected, False when `stop` was set first.
+
+    Slack is asked for a socket URL until it answers, with backoff (first_delay, doubling up to
+    MAX_RECONNECT_DELAY) and one log line per failure; SIGTERM never waits for an attempt.
+    """
+    delay = first_delay
+    client = handler.client
+    while not stop.is_set():
+        try:
+            client.wss_uri = await _unless_stopped(client.issue_new_wss_url(), stop)
+            await _unless_stopped(handler.connect_async(), stop)  # type: ignore[no-untyped-call]  # untyped in Bolt
+        except _Stopped:
             return False
-        error = attempt.exception()
-        if error is None:
-            return True
-        logger.warning("cannot connect to Slack's Socket Mode (%s); retrying in %.0f s", _why(error), delay)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
-        delay = min(delay * 2, MAX_RECONNECT_DELAY)
+        except Exception as e:  # noqa: BLE001 - every failure is retried; the reason is logged in one line
+            logger.warning("cannot connect to Slack's Socket Mode (%s); retrying in %.1f s", _why(e), delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY)
+            continue
+        return True
     return False
 
 

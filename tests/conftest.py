@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +48,12 @@ def make_settings(**overrides: Any) -> Settings:
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database URL: an SQLite file in tmp_path, or a new database on the PostgreSQL server.
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server (dropped afterwards), as an asyncpg URL.
 
-    PostgreSQL is skipped when unreachable, except under CI=true, where that is a failure.
+    Skipped when the server is unreachable, except under CI=true, where that is a failure.
     """
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
-        return
     import asyncpg  # type: ignore[import-untyped]  # only the PostgreSQL runs need it; it ships no types
 
     server = make_url(os.environ.get("TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL).set(drivername="postgresql")
@@ -65,7 +63,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         message = f"PostgreSQL not reachable at {server.render_as_string(hide_password=True)}: {error}"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true: the PostgreSQL store tests must run)")
+            pytest.fail(f"{message} (CI=true: the PostgreSQL tests must run)")
         pytest.skip(message)
     name = f"test_{secrets.token_hex(8)}"
     try:
@@ -77,7 +75,24 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     finally:
         admin = await asyncpg.connect(dsn, timeout=5)
         try:
-            # FORCE terminates connections a failed test left open (PostgreSQL 13+).
+            # FORCE terminates connections a failed test (or a killed bot) left open (PostgreSQL 13+).
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database URL: an SQLite file in tmp_path, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+        return
+    async with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database URL."""
+    async with fresh_postgres_database() as url:
+        yield url

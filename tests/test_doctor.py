@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -37,12 +38,20 @@ class FakeSlack:
     scope_header: str = "x-oauth-scopes"
     methods: list[str] = field(default_factory=list)
     tokens: list[str | None] = field(default_factory=list)
+    delay: float = 0.0  # seconds before answering
 
     async def handle(self, request: web.Request) -> web.Response:
         """Record the call; answer auth.test, and fail loudly on anything else."""
         method = request.match_info["method"]
         self.methods.append(method)
         self.tokens.append(request.headers.get("Authorization"))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if method == "apps.connections.open":
+            token = request.headers.get("Authorization", "")
+            if token != "Bearer xapp-1-test":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
+            return web.json_response({"ok": True, "url": "wss://fake.example/link"})
         if method != "auth.test":
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         headers = {self.scope_header: self.scopes} if self.scopes is not None else {}
@@ -339,3 +348,60 @@ async def test_unreachable_database_fails_with_the_fix() -> None:
     assert not check.ok
     assert "DATABASE_URL" in check.text
     assert "hunter2" not in check.text
+
+
+# -- Socket Mode, timeouts, streaming --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("token", "ok"), [("xapp-1-test", True), ("xapp-1-revoked", False)])
+async def test_app_token_is_checked_in_socket_mode(
+    slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix, token: str, ok: bool
+) -> None:
+    """With SLACK_APP_TOKEN set, apps.connections.open is asked once and its answer is one ✔ or ✘ line."""
+    settings = make_settings(SLACK_SIGNING_SECRET=None, SLACK_APP_TOKEN=token)
+    status, lines = await doctor(settings, slack_client, coralogix)
+    assert fake_slack.methods.count("apps.connections.open") == 1
+    (line,) = [line for line in lines if "SLACK_APP_TOKEN" in line]
+    assert line.startswith("✔" if ok else "✘")
+    assert token not in "\n".join(lines)
+    assert (status == 0) is ok
+
+
+async def test_app_token_not_checked_in_http_mode(
+    slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
+) -> None:
+    """Without SLACK_APP_TOKEN, Socket Mode is not checked at all."""
+    await doctor(make_settings(), slack_client, coralogix)
+    assert "apps.connections.open" not in fake_slack.methods
+
+
+async def test_a_hanging_check_is_named_and_the_others_still_run(
+    slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
+) -> None:
+    """A Slack that never answers costs at most the check timeout; its line says so, and Coralogix is still checked."""
+    fake_slack.delay = 30
+    lines: list[str] = []
+    status = await run_doctor(
+        make_settings(), slack_client, transport=coralogix.transport, echo=lines.append, check_timeout=0.2
+    )
+    assert status == 1
+    assert "✘ The Slack check timed out after 0.2 s: check the network and settings" in lines
+    assert any("Coralogix: list call works" in line for line in lines)
+
+
+async def test_each_line_is_printed_as_its_check_ends(
+    slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
+) -> None:
+    """The settings line is out before the slow Slack check answers."""
+    fake_slack.delay = 0.3
+    printed: list[tuple[float, str]] = []
+    loop = asyncio.get_running_loop()
+    await run_doctor(
+        make_settings(),
+        slack_client,
+        transport=coralogix.transport,
+        echo=lambda line: printed.append((loop.time(), line)),
+    )
+    settings_at = next(t for t, line in printed if "Settings are valid" in line)
+    slack_at = next(t for t, line in printed if "token works" in line)
+    assert slack_at - settings_at >= 0.25

@@ -16,7 +16,8 @@ from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable, where
+from bot.database_url import where
+from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable
 from bot.store.migrations import current_revision, head_revision, migrate
 from bot.store.tables import (
     EVENT_MEMORY,

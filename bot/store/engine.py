@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.database_url import normalise_database_url, split_url, where
+from bot.database_url import normalise_database_url, split_url, sqlite_file, where
 from bot.errors import BotError
 
 
@@ -25,10 +24,9 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 def check_sqlite_folder(url: str) -> None:
     """Fail early, with the path, when an SQLite file could not be created or written."""
-    parsed = make_url(normalise_database_url(url))
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    file = sqlite_file(url)
+    if file is None:
         return
-    file = Path(parsed.database).resolve()
     if not file.parent.is_dir():
         raise DatabaseError(
             f"The folder for the SQLite database does not exist: {file.parent} "
