@@ -7,6 +7,7 @@ dialect passes query parameters to `asyncpg.connect` as they are, and asyncpg kn
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +34,30 @@ def split_url(url: str) -> tuple[URL, dict[str, Any]]:
     parsed = make_url(normalise_database_url(url))
     if parsed.get_backend_name() != "postgresql":
         return parsed, {}
-    query = dict(parsed.query)
-    mode = query.pop("sslmode", None)
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in parsed.query.items()}
     connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT}
-    if mode is not None:
-        mode = mode if isinstance(mode, str) else mode[-1]
+    if (mode := query.pop("sslmode", None)) is not None:
         if mode not in SSL_MODES:
             raise ValueError(f"sslmode must be one of {', '.join(sorted(SSL_MODES))}")
         connect_args["ssl"] = mode
+    if (options := query.pop("options", None)) is not None:
+        connect_args["server_settings"] = _server_settings(options)
     return parsed.set(query=query), connect_args
+
+
+def _server_settings(options: str) -> dict[str, str]:
+    """libpq's `options=-c name=value …` (e.g. `-csearch_path=bot` to keep the tables in a schema)."""
+    settings: dict[str, str] = {}
+    words = shlex.split(options)
+    for i, word in enumerate(words):
+        if word == "-c":
+            continue
+        setting = word.removeprefix("-c") if word.startswith("-c") else word if i and words[i - 1] == "-c" else ""
+        name, equals, value = setting.partition("=")
+        if not (name and equals):
+            raise ValueError("options must be libpq's form: -c name=value (e.g. -csearch_path=bot)")
+        settings[name] = value
+    return settings
 
 
 def sqlite_file(url: str | URL) -> Path | None:

@@ -47,7 +47,7 @@ def test_where_names_host_port_and_database_but_never_credentials() -> None:
 @pytest.mark.parametrize("mode", ["disable", "prefer", "allow"])
 async def test_platform_urls_connect_to_the_local_postgresql(postgres_url: str, mode: str) -> None:
     """`postgres://…?sslmode=…` connects to a server without TLS where the mode allows plain connections."""
-    platform_url = postgres_url.replace("postgresql+asyncpg://", "postgres://") + f"?sslmode={mode}"
+    platform_url = postgres_url.replace("postgresql+asyncpg://", "postgres://") + f"&sslmode={mode}"
     settings = make_settings(DATABASE_URL=platform_url)
     store = await Store.open(settings.DATABASE_URL)
     try:
@@ -58,7 +58,7 @@ async def test_platform_urls_connect_to_the_local_postgresql(postgres_url: str, 
 
 async def test_sslmode_require_against_a_server_without_tls_is_one_clear_line(postgres_url: str) -> None:
     """`sslmode=require` on a server without TLS fails with one line about SSL, host and port, no password."""
-    url = postgres_url.replace("postgresql+asyncpg://postgres@", "postgres://postgres:pw-hunter2@") + "?sslmode=require"
+    url = postgres_url.replace("postgresql+asyncpg://postgres@", "postgres://postgres:pw-hunter2@") + "&sslmode=require"
     with pytest.raises(DatabaseError) as caught:
         await Store.open(url)
     message = caught.value.user_message

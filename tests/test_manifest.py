@@ -53,6 +53,12 @@ def test_procfile_matches_manifest_mode() -> None:
     assert load_manifest()["settings"]["socket_mode_enabled"] is False
 
 
+def test_procfile_migrates_in_the_release_phase() -> None:
+    """Heroku's release phase runs the migrations once per deploy, before new dynos start."""
+    procfile = (ROOT / "Procfile").read_text()
+    assert re.search(r"^release: python -m bot migrate$", procfile, re.M)
+
+
 def test_home_tab_and_dm_tab_are_on() -> None:
     """App Home is enabled (issue: declare the Home tab), and the Messages tab takes the bot's DM fallbacks."""
     app_home = load_manifest()["features"]["app_home"]

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
+from contextlib import AsyncExitStack
+from pathlib import Path
 
+from bot.doctor import run_doctor
+from bot.ids import BOT_SCOPES
 from bot.settings import FIELD_NAMES
-from tests.conftest import ROOT
+from bot.store import Store
+from tests.conftest import ROOT, make_settings
+from tests.fakes.coralogix import FakeCoralogix
+from tests.fakes.server import serve_app
+from tests.fakes.slack import FakeSlack
 
 README = (ROOT / "README.md").read_text()
 SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, re.S)
@@ -30,3 +38,30 @@ def test_configuration_table_lists_every_setting() -> None:
     """Every variable the settings read has a row in the README's configuration table."""
     rows = set(re.findall(r"^\| `([A-Z_]+)` \|", README, re.M))
     assert rows == set(FIELD_NAMES)
+
+
+async def test_doctor_sample_is_what_doctor_prints(tmp_path: Path) -> None:
+    """The README's doctor sample is the doctor's real output for a working setup, but for names and hosts."""
+    sample = re.search(r"python -m bot doctor\n```\n\n```\n(.*?)```", README, re.S)
+    assert sample is not None
+    slack, coralogix = FakeSlack(scopes=",".join(sorted(BOT_SCOPES))), FakeCoralogix()
+    database = f"sqlite:///{tmp_path}/coralogix-bot.sqlite3"
+    await Store.migrate(database)
+    printed: list[str] = []
+    async with AsyncExitStack() as stack:
+        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
+        coralogix.base_url = await stack.enter_async_context(serve_app(coralogix.app()))
+        settings = make_settings(
+            SLACK_API_URL=slack.api_url,
+            CORALOGIX_API_URL=coralogix.base_url,
+            DATABASE_URL=database,
+            CORALOGIX_WEBHOOK_SECRET="x" * 24,
+            SLACK_ALERT_CHANNEL="C0123ABCD",
+        )
+        assert await run_doctor(settings, echo=printed.append) == 0
+    # Only what differs between this test and a real deployment is replaced.
+    real = {coralogix.base_url: "https://api.coralogix.com", "Test Team": "Acme", str(tmp_path): "/srv/bot"}
+    output = "\n".join(printed)
+    for fake, shown in real.items():
+        output = output.replace(fake, shown)
+    assert sample.group(1).strip() == output

@@ -35,6 +35,9 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     """`python -m bot` binds PORT, answers /healthz, resolves a signed command, exits 0 on SIGTERM, logs no secret."""
     slack, cx = FakeSlack(), FakeCoralogix()
     cx.add(make_incident(ID_A))
+    alerted = make_incident("22222222-2222-4222-8222-222222222222")
+    alerted["contextualLabels"]["alert_id"] = "a1"  # found at once: no lookup retries to sit out at SIGTERM
+    cx.add(alerted)
     port = free_port()
     async with AsyncExitStack() as stack:
         slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
