@@ -16,10 +16,10 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.api import ApiError, CoralogixClient, RetryPolicy
+from bot.api import ApiError, ApiVersion, CoralogixClient, RetryPolicy
 from bot.app import build_slack_client
 from bot.ids import BOT_SCOPES
-from bot.settings import ApiVersion, Settings
+from bot.settings import Settings
 from bot.store import Store
 
 # A check that takes longer than this is reported as timed out, and the doctor moves on.

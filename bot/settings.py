@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.exc import ArgumentError
 
+from bot.api.routes import ApiVersion
 from bot.database_url import normalise_database_url, split_url
 
 # Slack channel ids: public C…, private G…, direct D… (names change and cannot be updated in place).
@@ -46,14 +47,6 @@ REGION_HOSTS: dict[Region, str] = {
     Region.AP2: "https://api.coralogixsg.com",
     Region.AP3: "https://api.ap3.coralogix.com",
 }
-
-
-class ApiVersion(StrEnum):
-    """Which Coralogix path family to call: the legacy `lts` one, or the versioned v5/v4 one."""
-
-    LTS = "lts"
-    V5 = "5"
-    V4 = "4"
 
 
 class Settings(BaseSettings):

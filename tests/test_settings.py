@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import REGION_HOSTS, ApiVersion, Region, Settings, describe_errors, load_settings
+from bot.api import ApiVersion
+from bot.settings import REGION_HOSTS, Region, Settings, describe_errors, load_settings
 from tests.conftest import BASE_SETTINGS
 
 BOT_TOKEN = "xoxb-1111-2222-s3cr3tb0t"

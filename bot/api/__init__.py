@@ -16,6 +16,7 @@ from bot.api.errors import (
     ServerError,
 )
 from bot.api.models import Incident, IncidentFilter, IncidentSeverity, IncidentState, IncidentStatus
+from bot.api.routes import ApiVersion
 
 __all__ = [
     "RESOLVE_CHUNK",
@@ -24,6 +25,7 @@ __all__ = [
     "ApiResponseError",
     "ApiStatusError",
     "ApiTimeoutError",
+    "ApiVersion",
     "AuthenticationError",
     "BadRequestError",
     "CoralogixClient",

@@ -26,8 +26,7 @@ from bot.api.models import (
     IncidentFilter,
     IncidentsResponse,
 )
-from bot.api.routes import routes_for
-from bot.settings import ApiVersion
+from bot.api.routes import ApiVersion, routes_for
 
 logger = logging.getLogger(__name__)
 
@@ -113,12 +112,6 @@ class CoralogixClient:
         """Acknowledge incidents (Coralogix requires a personal API key for this)."""
         body = {"incidentIds": list(ids)}
         answer = await self._call("acknowledge", "POST", self.routes.acknowledge, IncidentsResponse, json=body)
-        return answer.incidents
-
-    async def close_incidents(self, *, ids: Sequence[str]) -> list[Incident]:
-        """Close incidents (Coralogix's 'false positive / noise' ending)."""
-        body = {"incidentIds": list(ids)}
-        answer = await self._call("close", "POST", self.routes.close, IncidentsResponse, json=body)
         return answer.incidents
 
     async def get_incident(self, *, id: str) -> Incident:

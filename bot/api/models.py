@@ -159,19 +159,6 @@ class Incident(Model):
         )
 
     @property
-    def is_open(self) -> bool:
-        """Triggered or acknowledged."""
-        return self.status in (IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED)
-
-    @property
-    def resolved_by(self) -> str | None:
-        """The user id of the last close event, when Coralogix records one."""
-        for event in reversed(self.events):
-            if event.close and event.close.closed_by and event.close.closed_by.user_id:
-                return event.close.closed_by.user_id
-        return None
-
-    @property
     def application(self) -> str | None:
         """The application name, from whichever label carries it."""
         return _first_label(self, "applicationName", "application_name", "application")

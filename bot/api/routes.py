@@ -7,11 +7,18 @@ the versioned family (`5`, or the frozen `4` with identical incident paths) is `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
-from bot.settings import ApiVersion
-
 Method = Literal["GET", "POST"]
+
+
+class ApiVersion(StrEnum):
+    """Which Coralogix path family to call: the legacy `lts` one, or the versioned v5/v4 one."""
+
+    LTS = "lts"
+    V5 = "5"
+    V4 = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +28,6 @@ class Routes:
     base: str
     resolve: str
     acknowledge: str
-    close: str
     get: str  # format with id=
     batch_get: tuple[Method, str]  # ids always in the query string, as `ids=a&ids=b`
     list: str
@@ -31,7 +37,6 @@ LEGACY = Routes(
     base="/mgmt/openapi",
     resolve="/v1/incidents:resolve",
     acknowledge="/v1/incidents:acknowledge",
-    close="/v1/incidents:close",
     get="/v1/incidents/{id}",
     batch_get=("POST", "/v1/incidents:batchGet"),
     list="/v1/incidents",
@@ -43,7 +48,6 @@ def _versioned(version: str) -> Routes:
         base=f"/mgmt/openapi/{version}",
         resolve="/incidents/incidents/v1/all/resolve",
         acknowledge="/incidents/incidents/v1/all/acknowledge",
-        close="/incidents/incidents/v1/all/closed",
         get="/incidents/incidents/v1/{id}",
         batch_get=("GET", "/incidents/incidents/v1"),
         list="/incidents/incidents/v1",

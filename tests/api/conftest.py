@@ -9,8 +9,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.api import CoralogixClient, RetryPolicy
-from bot.settings import REGION_HOSTS, ApiVersion, Region
+from bot.api import ApiVersion, CoralogixClient, RetryPolicy
+from bot.settings import REGION_HOSTS, Region
 from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep
 
 

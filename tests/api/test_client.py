@@ -17,6 +17,7 @@ from bot.api import (
     ApiResponseError,
     ApiStatusError,
     ApiTimeoutError,
+    ApiVersion,
     AuthenticationError,
     BadRequestError,
     CoralogixClient,
@@ -29,19 +30,17 @@ from bot.api import (
     RetryPolicy,
     ServerError,
 )
-from bot.settings import ApiVersion
 from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep, Script, load_fixture, ok
 
 IDS = ["7c2e4a61-9f3b-4d85-b1a7-0e6c8d2f4b93", "b5d7f9a1-3c5e-4708-9a2b-4c6e8f0a1b3d"]
 ONE_ID = IDS[0]
 REQUEST_ID = "7f3a9c2e-req"
 
-OPERATIONS = ["resolve", "acknowledge", "close", "get", "batch_get", "list"]
+OPERATIONS = ["resolve", "acknowledge", "get", "batch_get", "list"]
 
 CALLS: dict[str, Callable[[CoralogixClient], Awaitable[Any]]] = {
     "resolve": lambda c: c.resolve_incidents(ids=IDS),
     "acknowledge": lambda c: c.acknowledge_incidents(ids=IDS),
-    "close": lambda c: c.close_incidents(ids=IDS),
     "get": lambda c: c.get_incident(id=ONE_ID),
     "batch_get": lambda c: c.batch_get_incidents(ids=IDS),
     "list": lambda c: c.list_incidents(),
@@ -50,7 +49,6 @@ CALLS: dict[str, Callable[[CoralogixClient], Awaitable[Any]]] = {
 CANNED = {
     "resolve": "resolve_incidents.json",
     "acknowledge": "resolve_incidents.json",
-    "close": "resolve_incidents.json",
     "get": "get_incident.json",
     "batch_get": "batch_get_incidents.json",
     "list": "list_incidents_page2.json",
@@ -142,7 +140,6 @@ async def test_401_message_names_the_api_key(make_client: ClientFactory) -> None
     ("operation", "permission"),
     [
         ("resolve", "incidents:close"),
-        ("close", "incidents:close"),
         ("acknowledge", "incidents:acknowledge"),
         ("get", "incidents:read"),
         ("batch_get", "incidents:read"),
@@ -371,7 +368,6 @@ def _versioned(version: str) -> dict[str, tuple[str, str]]:
     return {
         "resolve": ("POST", f"{base}/all/resolve"),
         "acknowledge": ("POST", f"{base}/all/acknowledge"),
-        "close": ("POST", f"{base}/all/closed"),
         "get": ("GET", f"{base}/{ONE_ID}"),
         "batch_get": ("GET", base),
         "list": ("POST", base),
@@ -382,7 +378,6 @@ EXPECTED_ROUTES: dict[ApiVersion, dict[str, tuple[str, str]]] = {
     ApiVersion.LTS: {
         "resolve": ("POST", "/mgmt/openapi/v1/incidents:resolve"),
         "acknowledge": ("POST", "/mgmt/openapi/v1/incidents:acknowledge"),
-        "close": ("POST", "/mgmt/openapi/v1/incidents:close"),
         "get": ("GET", f"/mgmt/openapi/v1/incidents/{ONE_ID}"),
         "batch_get": ("POST", "/mgmt/openapi/v1/incidents:batchGet"),
         "list": ("POST", "/mgmt/openapi/v1/incidents"),
@@ -394,7 +389,6 @@ EXPECTED_ROUTES: dict[ApiVersion, dict[str, tuple[str, str]]] = {
 EXPECTED_BODIES: dict[str, Any] = {
     "resolve": {"incidentIds": IDS},
     "acknowledge": {"incidentIds": IDS},
-    "close": {"incidentIds": IDS},
     "get": None,
     "batch_get": None,
     "list": {"pagination": {"pageSize": 100}},

@@ -25,10 +25,10 @@ from openapi_core.testing import MockResponse
 from pydantic import SecretStr
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from bot.api import CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus, RetryPolicy
+from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus, RetryPolicy
 from bot.api.routes import routes_for
 from bot.services.incidents import IncidentService
-from bot.settings import REGION_HOSTS, ApiVersion, Region
+from bot.settings import REGION_HOSTS, Region
 from tests.conftest import SPECS
 from tests.fakes.coralogix_transport import API_KEY, ClientFactory, FakeCoralogix, load_fixture, ok
 
@@ -45,7 +45,6 @@ ALERT_ID = "8a41e5c3-2f7d-4b9e-a0c6-5d13f7e92b48"
 CALLS: dict[str, Callable[[CoralogixClient], Awaitable[Any]]] = {
     "resolve": lambda c: c.resolve_incidents(ids=IDS),
     "acknowledge": lambda c: c.acknowledge_incidents(ids=IDS),
-    "close": lambda c: c.close_incidents(ids=IDS),
     "get": lambda c: c.get_incident(id=IDS[0]),
     "batch_get": lambda c: c.batch_get_incidents(ids=IDS),
     "list": lambda c: c.list_incidents(
@@ -62,7 +61,6 @@ CALLS: dict[str, Callable[[CoralogixClient], Awaitable[Any]]] = {
 OPERATION_IDS = {
     "resolve": "IncidentsService_ResolveIncidents",
     "acknowledge": "IncidentsService_AcknowledgeIncidents",
-    "close": "IncidentsService_CloseIncidents",
     "get": "IncidentsService_GetIncident",
     "batch_get": "IncidentsService_BatchGetIncident",
     "list": "IncidentsService_ListIncidents",
@@ -71,7 +69,6 @@ OPERATION_IDS = {
 CANNED = {
     "resolve": ["resolve_incidents.json"],
     "acknowledge": ["resolve_incidents.json"],
-    "close": ["resolve_incidents.json"],
     "get": ["get_incident.json"],
     "batch_get": ["batch_get_incidents.json"],
     "list": ["list_incidents_page1.json", "list_incidents_page2.json"],

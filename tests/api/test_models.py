@@ -251,7 +251,6 @@ def test_unknown_status_is_neither_resolved_nor_open() -> None:
     parsed = incident(status="INCIDENT_STATUS_SNOOZED", state="INCIDENT_STATE_TRIGGERED")
 
     assert not parsed.is_resolved
-    assert not parsed.is_open
 
 
 # -- tolerance --------------------------------------------------------------------------------
@@ -324,36 +323,24 @@ def test_broken_incident_is_rejected(raw: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "state", "resolved", "is_open"),
+    ("status", "state", "resolved"),
     [
-        ("INCIDENT_STATUS_RESOLVED", "INCIDENT_STATE_RESOLVED", True, False),
-        ("INCIDENT_STATUS_RESOLVED", None, True, False),
-        (None, "INCIDENT_STATE_RESOLVED", True, False),
-        ("INCIDENT_STATUS_UNSPECIFIED", "INCIDENT_STATE_RESOLVED", True, False),
-        ("INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATE_TRIGGERED", False, True),
-        ("INCIDENT_STATUS_ACKNOWLEDGED", "INCIDENT_STATE_TRIGGERED", False, True),
-        ("INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATE_RESOLVED", False, True),
-        (None, "INCIDENT_STATE_TRIGGERED", False, False),
-        (None, None, False, False),
+        ("INCIDENT_STATUS_RESOLVED", "INCIDENT_STATE_RESOLVED", True),
+        ("INCIDENT_STATUS_RESOLVED", None, True),
+        (None, "INCIDENT_STATE_RESOLVED", True),
+        ("INCIDENT_STATUS_UNSPECIFIED", "INCIDENT_STATE_RESOLVED", True),
+        ("INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATE_TRIGGERED", False),
+        ("INCIDENT_STATUS_ACKNOWLEDGED", "INCIDENT_STATE_TRIGGERED", False),
+        ("INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATE_RESOLVED", False),
+        (None, "INCIDENT_STATE_TRIGGERED", False),
+        (None, None, False),
     ],
 )
-def test_is_resolved_and_is_open(status: str | None, state: str | None, resolved: bool, is_open: bool) -> None:
+def test_is_resolved(status: str | None, state: str | None, resolved: bool) -> None:
     """Status decides (what users see); the state counts only when the status is missing or unspecified."""
     parsed = incident(status=status, state=state)
 
     assert parsed.is_resolved is resolved
-    assert parsed.is_open is is_open
-
-
-def test_resolved_by_is_the_last_closer() -> None:
-    """resolved_by is the user of the last close event, None when no close event has a user."""
-    raw = load_fixture("incident_full.json")
-    later_close = {**raw["events"][-1], "id": "later", "close": {"closedBy": {"userId": "second@example.com"}}}
-
-    assert full_incident().resolved_by == "dana.levi@example.com"
-    assert Incident.model_validate(raw | {"events": [*raw["events"], later_close]}).resolved_by == "second@example.com"
-    assert Incident.model_validate(load_fixture("incident_triggered.json")).resolved_by is None
-    assert incident(events=[{"id": "e", "close": {}}]).resolved_by is None
 
 
 def test_application_and_subsystem_come_from_labels() -> None:

@@ -21,9 +21,8 @@ from typing import Any
 
 import httpx
 
-from bot.api import CoralogixClient
+from bot.api import ApiVersion, CoralogixClient
 from bot.api.routes import routes_for
-from bot.settings import ApiVersion
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 RESOLVED_AT = "2026-03-14T12:30:00.125Z"

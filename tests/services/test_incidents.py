@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
-from bot.api import AuthenticationError, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion, AuthenticationError, CoralogixClient, RetryPolicy
 from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
-from bot.settings import REGION_HOSTS, ApiVersion, Region
+from bot.settings import REGION_HOSTS, Region
 from tests.fakes.coralogix_transport import API_KEY, FakeCoralogix, RecordingSleep
 
 MAX_ATTEMPTS = 3

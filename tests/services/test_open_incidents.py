@@ -11,10 +11,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bot.api import CoralogixClient, RetryPolicy
+from bot.api import ApiVersion, CoralogixClient, RetryPolicy
 from bot.api.models import IncidentSeverity
 from bot.services.incidents import OPEN_SCAN_LIMIT, IncidentService
-from bot.settings import REGION_HOSTS, ApiVersion, Region
+from bot.settings import REGION_HOSTS, Region
 from tests.fakes.coralogix_transport import API_KEY, RecordingSleep, make_incident
 
 LIST_PATH = "/mgmt/openapi/v1/incidents"
