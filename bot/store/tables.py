@@ -92,16 +92,16 @@ def to_record(row: AlertMessageRow) -> AlertRecord:
         status=AlertStatus(row.status),
         status_by=row.status_by,
         status_via=row.status_via,
-        status_at=_aware(row.status_at),
+        status_at=aware(row.status_at),
         pending_action=row.pending_action,
         pending_by=row.pending_by,
-        pending_since=_aware(row.pending_since),
+        pending_since=aware(row.pending_since),
         version=row.version,
-        created_at=_aware(row.created_at) or row.created_at,
+        created_at=aware(row.created_at) or row.created_at,
     )
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the bot stores is UTC."""
     if value is None or value.tzinfo is not None:
         return value

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import bot.store  # noqa: F401 - every table module registers on Base
 from bot.store.tables import Base
 
 connection = context.config.attributes.get("connection")

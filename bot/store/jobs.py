@@ -1,0 +1,228 @@
+"""The journal of durable work: user actions and Coralogix notifications, claimed with a lease.
+
+A job is written before its request is answered (the insert is one statement), leased to the
+process that wrote it, and run at once there. The lease is renewed by a heartbeat (one UPDATE for
+all of a process's jobs); when a process dies its leases run out and any process, this one after
+a restart or another replica, claims the job again and resumes it from the last stage it recorded.
+Claims are conditional UPDATEs (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so two processes never
+run one job at once; a process that lost its lease finds every later write refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.store.tables import Base, aware
+
+
+class JobKind(StrEnum):
+    """What a job carries."""
+
+    ACTION = "action"  # a user's resolve or acknowledge, from any surface
+    NOTIFICATION = "notification"  # an alert notification from Coralogix
+
+
+class JobState(StrEnum):
+    """Where a job is in its life."""
+
+    RUNNING = "running"  # leased (or its lease ran out and it waits to be claimed again)
+    DONE = "done"
+
+
+class JobRow(Base):
+    """One durable job."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_due", "state", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A snapshot of one job, as its runner sees it."""
+
+    id: int
+    key: str
+    kind: JobKind
+    payload: dict[str, Any]
+    stage: str | None
+    result: dict[str, Any] | None
+    attempts: int
+    created_at: datetime
+
+    @property
+    def resumed(self) -> bool:
+        """Whether an earlier run was interrupted (a crash, a shutdown, a lost lease)."""
+        return self.attempts > 1
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        key=row.key,
+        kind=JobKind(row.kind),
+        payload=dict(row.payload),
+        stage=row.stage,
+        result=dict(row.result) if row.result is not None else None,
+        attempts=row.attempts,
+        created_at=aware(row.created_at) or row.created_at,
+    )
+
+
+class LeaseLost(Exception):
+    """Another process holds this job now; this one must stop working on it."""
+
+
+class Journal:
+    """Jobs on one database, for one process (`owner`) holding leases of `lease` seconds."""
+
+    def __init__(self, engine: AsyncEngine, *, owner: str, lease: float) -> None:
+        self.engine = engine
+        self.owner = owner
+        self.lease = timedelta(seconds=lease)
+        self._session = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def submit(self, kind: JobKind, key: str, payload: dict[str, Any]) -> Job | None:
+        """Journal a new job, leased to this process; None when `key` was journaled before (a replay)."""
+        now = datetime.now(UTC)
+        row = JobRow(
+            key=key,
+            kind=kind.value,
+            payload=payload,
+            state=JobState.RUNNING.value,
+            owner=self.owner,
+            lease_until=now + self.lease,
+            attempts=1,
+            created_at=now,
+        )
+        try:
+            async with self._session() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            return None
+        return _job(row)
+
+    async def claim_due(self, limit: int) -> list[Job]:
+        """Take over up to `limit` jobs whose lease ran out (or that were never run), oldest first."""
+        if limit <= 0:
+            return []
+        now = datetime.now(UTC)
+        due = and_(
+            JobRow.state == JobState.RUNNING.value,
+            or_(JobRow.lease_until.is_(None), JobRow.lease_until < now),
+            or_(JobRow.not_before.is_(None), JobRow.not_before <= now),
+        )
+        candidates = select(JobRow.id).where(due).order_by(JobRow.id).limit(limit).with_for_update(skip_locked=True)
+        query = (
+            update(JobRow)
+            .where(JobRow.id.in_(candidates.scalar_subquery()), due)  # `due` again: checked under the row lock
+            .values(owner=self.owner, lease_until=now + self.lease, attempts=JobRow.attempts + 1, not_before=None)
+            .returning(JobRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._session() as session, session.begin():
+            rows = (await session.scalars(query)).all()
+            return sorted((_job(r) for r in rows), key=lambda j: j.id)
+
+    async def heartbeat(self) -> int:
+        """Extend every lease this process holds; how many it holds."""
+        query = (
+            update(JobRow)
+            .where(JobRow.owner == self.owner, JobRow.state == JobState.RUNNING.value)
+            .values(lease_until=datetime.now(UTC) + self.lease)
+        )
+        async with self.engine.begin() as connection:
+            return int((await connection.execute(query)).rowcount or 0)
+
+    async def record(self, job: Job, *, stage: str, result: dict[str, Any] | None = None) -> Job:
+        """Remember how far `job` got (and what it decided), so a resumed run skips what is done."""
+        values: dict[str, Any] = {"stage": stage}
+        if result is not None:
+            values["result"] = result
+        await self._owned_update(job.id, values)
+        return Job(
+            job.id,
+            job.key,
+            job.kind,
+            job.payload,
+            stage,
+            result if result is not None else job.result,
+            job.attempts,
+            job.created_at,
+        )
+
+    async def finish(self, job: Job, *, result: dict[str, Any] | None = None) -> None:
+        """Mark `job` done; it will not run again."""
+        values: dict[str, Any] = {
+            "state": JobState.DONE.value,
+            "owner": None,
+            "lease_until": None,
+            "finished_at": datetime.now(UTC),
+        }
+        if result is not None:
+            values["result"] = result
+        await self._owned_update(job.id, values)
+
+    async def defer(self, job: Job, *, seconds: float) -> None:
+        """Give `job` back, to be claimed again (by any process) no sooner than `seconds` from now."""
+        now = datetime.now(UTC)
+        await self._owned_update(
+            job.id, {"owner": None, "lease_until": None, "not_before": now + timedelta(seconds=seconds)}
+        )
+
+    async def release(self, job_ids: list[int]) -> None:
+        """Give unfinished jobs back at once (at shutdown), so another process need not wait out the lease."""
+        if not job_ids:
+            return
+        query = (
+            update(JobRow)
+            .where(JobRow.id.in_(job_ids), JobRow.owner == self.owner, JobRow.state == JobState.RUNNING.value)
+            .values(owner=None, lease_until=None)
+        )
+        async with self.engine.begin() as connection:
+            await connection.execute(query)
+
+    async def get(self, job_id: int) -> Job | None:
+        """One job by id (tests, diagnostics)."""
+        async with self._session() as session:
+            row = await session.get(JobRow, job_id)
+            return _job(row) if row else None
+
+    async def prune(self, older_than: datetime, batch: int = 500) -> int:
+        """Delete finished jobs older than `older_than`, `batch` rows per statement; how many went."""
+        removed = 0
+        while True:
+            old = select(JobRow.id).where(JobRow.state == JobState.DONE.value, JobRow.finished_at < older_than)
+            query = delete(JobRow).where(JobRow.id.in_(old.limit(batch).scalar_subquery()))
+            async with self.engine.begin() as connection:
+                count = int((await connection.execute(query)).rowcount or 0)
+            removed += count
+            if count < batch:
+                return removed
+
+    async def _owned_update(self, job_id: int, values: dict[str, Any]) -> None:
+        query = update(JobRow).where(JobRow.id == job_id, JobRow.owner == self.owner).values(**values)
+        async with self.engine.begin() as connection:
+            if (await connection.execute(query)).rowcount != 1:
+                raise LeaseLost(f"job {job_id} is no longer leased to this process")
