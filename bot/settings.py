@@ -45,6 +45,10 @@ REGION_HOSTS: dict[Region, str] = {
 }
 
 
+# Stands in for an incident id when checking CORALOGIX_INCIDENT_URL.
+_SAMPLE_ID = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
+
+
 class ApiVersion(StrEnum):
     """Which Coralogix path family to call: the legacy `lts` one, or the versioned v5/v4 one."""
 
@@ -159,11 +163,14 @@ class Settings(BaseSettings):
     @field_validator("CORALOGIX_INCIDENT_URL")
     @classmethod
     def _incident_url(cls, value: str | None) -> str | None:
+        from bot.formatters.common import safe_url  # here: the formatters import the API client, which imports us
+
         if value is None:
             return None
-        if "{id}" not in value or urlsplit(value.replace("{id}", "x")).scheme not in {"http", "https"}:
+        if "{id}" not in value or safe_url(value.replace("{id}", _SAMPLE_ID)) is None:
             raise ValueError(
-                "must be an http(s) URL containing {id}, e.g. https://myteam.coralogix.com/#/incidents/{id}"
+                "must be an http(s) URL containing {id}, without spaces, <, > or |, "
+                "e.g. https://myteam.coralogix.com/#/incidents/{id}"
             )
         return value
 

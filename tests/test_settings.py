@@ -357,3 +357,27 @@ def test_coralogix_url_with_credentials_is_refused() -> None:
     """CORALOGIX_API_URL may not carry user:password (it is logged and printed by doctor)."""
     with pytest.raises(ValidationError, match="must not carry credentials"):
         load_settings({**VALID, "CORALOGIX_API_URL": "https://user:secret@api.eu2.coralogix.com"})
+
+
+# -- the incident link ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://t.coralogix.com/#/incidents/{id} ",
+        "https://t.coralogix.com/#/incidents/ {id}",
+        "https://t.coralogix.com/<{id}>",
+        "https://t.coralogix.com/{id}|x",
+        "javascript:alert('{id}')",
+    ],
+)
+def test_incident_url_must_be_a_link_slack_accepts(url: str) -> None:
+    """CORALOGIX_INCIDENT_URL passes the same check as every link in Block Kit, at start."""
+    assert "CORALOGIX_INCIDENT_URL" in errors_of({**VALID, "CORALOGIX_INCIDENT_URL": url})
+
+
+def test_incident_url_fills_in_the_id() -> None:
+    """A valid template gives the incident's link."""
+    settings = load_settings({**VALID, "CORALOGIX_INCIDENT_URL": "https://t.coralogix.com/#/incidents/{id}"})
+    assert settings.incident_url("abc") == "https://t.coralogix.com/#/incidents/abc"

@@ -157,11 +157,3 @@ class AlertNotification(BaseModel):
     def extras(self) -> dict[str, str]:
         """Fields the bot does not know, as text (for display only)."""
         return {k: str(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")}
-
-    @property
-    def safe_url(self) -> str | None:
-        """`alert_url` only when it is an http(s) URL Slack accepts on a button."""
-        url = self.alert_url
-        if url and url.lower().startswith(("https://", "http://")) and len(url) <= 3000 and " " not in url:
-            return url
-        return None

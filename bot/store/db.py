@@ -16,6 +16,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from bot.formatters.common import safe_url
 from bot.settings import normalise_database_url
 from bot.store.migrations import migrate, read_version
 from bot.store.tables import (
@@ -142,7 +143,7 @@ class Store:
             return [to_record(r) for r in (await session.scalars(query)).all()]
 
     async def alert_urls(self, incident_ids: list[str]) -> dict[str, str]:
-        """The `alert_url` of the newest alert message of each incident that has one."""
+        """The `alert_url` of the newest alert message of each incident that has one Slack accepts."""
         if not incident_ids:
             return {}
         query = (
@@ -151,9 +152,7 @@ class Store:
         async with self._session() as session:
             rows = (await session.scalars(query)).all()
         return {
-            r.incident_id: str(r.notification["alert_url"])
-            for r in rows
-            if r.incident_id and str(r.notification.get("alert_url") or "").startswith(("https://", "http://"))
+            r.incident_id: url for r in rows if r.incident_id and (url := safe_url(r.notification.get("alert_url")))
         }
 
     async def recent_for_alert(self, alert_id: str, limit: int = 20) -> list[AlertRecord]:

@@ -293,50 +293,8 @@ def test_extras_do_not_drive_decisions() -> None:
     """An unknown field named like a setting changes nothing the bot decides on."""
     notification = read(status="resolved", action="resolve", url="https://evil.example")
     assert notification.alert_action is AlertAction.TRIGGER
-    assert notification.safe_url is None
+    assert notification.alert_url is None
     assert set(notification.extras) == {"status", "action", "url"}
-
-
-# -- safe_url --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://team.coralogix.com/#/alerts/alert-1",
-        "http://coralogix.internal/alerts/1",
-        "HTTPS://TEAM.CORALOGIX.COM/x",
-    ],
-)
-def test_safe_url_for_http_and_https(url: str) -> None:
-    """http(s) URLs are offered as a button link."""
-    assert read(alert_url=url).safe_url == url
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "javascript:alert(1)",
-        "JavaScript:alert(1)",
-        "data:text/html,<b>x</b>",
-        "ftp://example.com/x",
-        "slack://open",
-        "//example.com/x",
-        "team.coralogix.com/#/alerts/1",
-        "https://example.com/a b",
-        "https://example.com/" + "x" * 3000,
-        "$ALERT_URL",
-        "",
-    ],
-)
-def test_safe_url_refuses_everything_else(url: str) -> None:
-    """Other schemes, relative, spaced, overlong or placeholder URLs are never offered."""
-    assert read(alert_url=url).safe_url is None
-
-
-def test_no_url_no_safe_url() -> None:
-    """Without alert_url there is no safe URL."""
-    assert read().safe_url is None
 
 
 # -- storage round trip ----------------------------------------------------------------------
