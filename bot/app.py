@@ -87,7 +87,13 @@ class Runtime:
     def web_app(self) -> web.Application:
         """The HTTP application: Slack (in HTTP mode), the Coralogix webhook and /healthz."""
         webhook = make_webhook_handler(self.settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks)
-        return build_web_app(self.app, serve_slack=not self.settings.socket_mode, webhook=webhook)
+        secret = self.settings.SLACK_SIGNING_SECRET
+        return build_web_app(
+            self.app,
+            serve_slack=not self.settings.socket_mode,
+            signing_secret=secret.get_secret_value() if secret else "",
+            webhook=webhook,
+        )
 
     async def aclose(self) -> None:
         """Let background work finish briefly, then close the pools."""
