@@ -8,13 +8,13 @@ answer goes out, and posting to Slack happens afterwards in a background task.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
+from bot import safe_json
 from bot.background import BackgroundTasks
 from bot.services.alerts import AlertService
 from bot.services.notifications import AlertNotification
@@ -65,9 +65,9 @@ def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: 
             if len(raw) > MAX_BODY:
                 return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return _problem(400, "body is not valid JSON")
+            body = safe_json.loads(bytes(raw))
+        except safe_json.UnsafeJson as e:
+            return _problem(400, str(e))
         if not isinstance(body, dict):
             return _problem(400, "body must be a JSON object")
         try:
