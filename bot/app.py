@@ -86,7 +86,12 @@ class Runtime:
 
     def web_app(self) -> web.Application:
         """The HTTP application: Slack (in HTTP mode), the Coralogix webhook and /healthz."""
-        webhook = make_webhook_handler(self.settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks)
+        webhook = make_webhook_handler(
+            self.settings.CORALOGIX_WEBHOOK_SECRET,
+            self.services.alerts,
+            self.tasks,
+            allowed_channels=self.settings.alert_channels,
+        )
         secret = self.settings.SLACK_SIGNING_SECRET
         return build_web_app(
             self.app,

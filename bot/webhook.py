@@ -3,6 +3,10 @@
 Authenticated by CORALOGIX_WEBHOOK_SECRET as `Authorization: Bearer <secret>` or `?token=<secret>`
 (for senders that cannot set headers), compared in constant time. The body is validated, the
 answer goes out, and posting to Slack happens afterwards in a background task.
+
+A notification may only post where the operator allowed: SLACK_ALERT_CHANNEL and the channels in
+SLACK_ALERT_CHANNELS_ALLOWED. Whoever holds the secret cannot make the bot post into any other
+conversation it is in, least of all a DM.
 """
 
 from __future__ import annotations
@@ -46,8 +50,28 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks) -> Handler:
-    """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist."""
+def _channel_refusal(
+    notification: AlertNotification, default: str | None, allowed: frozenset[str]
+) -> web.Response | None:
+    """422 when the notification has nowhere to go, 403 when it names a channel the operator did not allow."""
+    channel = notification.channel or default
+    if channel is None:
+        return _problem(422, "no channel: the notification names none and SLACK_ALERT_CHANNEL is not set")
+    if channel not in allowed:
+        kind = "a direct message" if channel.startswith("D") else f"channel {channel}"
+        return _problem(
+            403, f"{kind} is not allowed: alerts go only to SLACK_ALERT_CHANNEL and SLACK_ALERT_CHANNELS_ALLOWED"
+        )
+    return None
+
+
+def make_webhook_handler(
+    secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks, *, allowed_channels: frozenset[str]
+) -> Handler:
+    """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist.
+
+    `allowed_channels`: every channel a notification may post to (SLACK_ALERT_CHANNEL included).
+    """
 
     async def handle(request: web.Request) -> web.StreamResponse:
         if secret is None:
@@ -74,6 +98,9 @@ def make_webhook_handler(secret: SecretStr | None, alerts: AlertService, tasks: 
             notification = AlertNotification.model_validate(body)
         except ValidationError as e:
             return _problem(400, _describe(e))
+        if refusal := _channel_refusal(notification, alerts.default_channel, allowed_channels):
+            logger.warning("webhook refused alert %s: %s", notification.alert_id, refusal.text)
+            return refusal
         tasks.spawn(alerts.handle_notification(notification), name=f"notification {notification.alert_id}")
         logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
         return web.json_response({"ok": True}, status=202)

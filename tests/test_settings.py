@@ -359,7 +359,37 @@ def test_coralogix_url_with_credentials_is_refused() -> None:
         load_settings({**VALID, "CORALOGIX_API_URL": "https://user:secret@api.eu2.coralogix.com"})
 
 
-# -- the incident link ---------------------------------------------------------------------------
+# -- alert channels, the incident link -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["C0ALERTS", "G0PRIVATE"])
+def test_alert_channel_may_be_public_or_private(channel: str) -> None:
+    """SLACK_ALERT_CHANNEL takes a public (C…) or private (G…) channel id."""
+    assert channel == load_settings({**VALID, "SLACK_ALERT_CHANNEL": channel}).SLACK_ALERT_CHANNEL
+
+
+@pytest.mark.parametrize("channel", ["D0DIRECT", "#alerts", "alerts", "c0lower"])
+def test_alert_channel_is_never_a_dm_or_a_name(channel: str) -> None:
+    """A DM id, a #name or anything else that is not a channel id is rejected, naming the variable."""
+    assert "SLACK_ALERT_CHANNEL:" in errors_of({**VALID, "SLACK_ALERT_CHANNEL": channel})
+
+
+def test_allowed_channels_read_as_a_set_with_the_default_channel() -> None:
+    """SLACK_ALERT_CHANNELS_ALLOWED is comma-separated (spaces and empty items ignored); with SLACK_ALERT_CHANNEL
+    it makes up every channel a notification may name."""
+    settings = load_settings(
+        {**VALID, "SLACK_ALERT_CHANNEL": "C0ALERTS", "SLACK_ALERT_CHANNELS_ALLOWED": " C0OPS, G0SEC,,C0OPS "}
+    )
+    assert {"C0OPS", "G0SEC"} == settings.SLACK_ALERT_CHANNELS_ALLOWED
+    assert settings.alert_channels == {"C0ALERTS", "C0OPS", "G0SEC"}
+    assert load_settings(VALID).alert_channels == frozenset()
+
+
+@pytest.mark.parametrize("value", ["C0OPS,D0DM", "C0OPS;C0SEC", "#ops", "C0OPS, general"])
+def test_allowed_channels_are_channel_ids_only(value: str) -> None:
+    """DMs, #names and other separators are refused, showing which item is wrong."""
+    message = errors_of({**VALID, "SLACK_ALERT_CHANNELS_ALLOWED": value})
+    assert "SLACK_ALERT_CHANNELS_ALLOWED: must be channel ids" in message
 
 
 @pytest.mark.parametrize(

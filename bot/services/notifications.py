@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from bot.api.models import IncidentSeverity
 from bot.parsing import is_incident_id
-from bot.settings import CHANNEL_ID
+from bot.settings import CONVERSATION_ID
 
 
 class AlertAction(StrEnum):
@@ -147,7 +147,7 @@ class AlertNotification(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CHANNEL_ID.match(value):
+        if value is not None and not CONVERSATION_ID.match(value):
             raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
         return value
 

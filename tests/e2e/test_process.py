@@ -51,6 +51,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
             "LOG_LEVEL": "DEBUG",
             "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
             "CORALOGIX_WEBHOOK_SECRET": "process-test-webhook-secret",
+            "SLACK_ALERT_CHANNELS_ALLOWED": "C0OPS, C0DISK",  # the channel the notification below names
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -128,6 +129,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
             PORT=port,
             DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
             CORALOGIX_WEBHOOK_SECRET="socket-mode-webhook-secret",
+            SLACK_ALERT_CHANNELS_ALLOWED="C0DISK",
         )
         runtime = await build_runtime(settings, lookup_interval=0.01)
         stop = asyncio.Event()

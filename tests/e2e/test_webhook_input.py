@@ -1,4 +1,8 @@
-"""The Coralogix webhook refuses bad input with a 400 and the reason, naming the field, never a 500."""
+"""The Coralogix webhook refuses bad input with the status and reason it deserves, never a 500.
+
+Unreadable bodies and fields are 400 naming the field, a notification with nowhere to go is 422,
+and one naming a channel the operator did not allow (or a DM) is 403 naming the setting.
+"""
 
 from __future__ import annotations
 
@@ -99,3 +103,45 @@ async def test_a_json_nan_alert_id_is_400_naming_the_field() -> None:
         body = raw().replace(b'"alert_id": "alert-7f3a"', b'"alert_id": NaN')
         status, reason = await refused(bot, body)
         assert status == 400 and reason.startswith("alert_id ")
+
+
+# -- where it may post: 422 and 403 -----------------------------------------------------------------
+
+
+async def test_no_channel_anywhere_is_422_saying_so() -> None:
+    """Neither a `channel` nor SLACK_ALERT_CHANNEL: refused with 422 instead of accepted and dropped."""
+    async with running_bot(cx_with_incident(), SLACK_ALERT_CHANNEL=None) as bot:
+        status, reason = await refused(bot, raw())
+        assert status == 422 and "SLACK_ALERT_CHANNEL is not set" in reason
+
+
+@pytest.mark.parametrize("channel", ["C0ELSEWHERE", "G0PRIVATE", "D0DIRECT"])
+async def test_a_channel_the_operator_did_not_allow_is_403_naming_the_setting(channel: str) -> None:
+    """Holding the webhook secret does not let anyone post into any conversation the bot is in, least of all a DM."""
+    async with running_bot(cx_with_incident(), SLACK_ALERT_CHANNELS_ALLOWED="C0OPS") as bot:
+        status, reason = await refused(bot, raw(channel=channel))
+        assert status == 403 and "SLACK_ALERT_CHANNELS_ALLOWED" in reason
+
+
+async def test_resolve_notifications_may_not_name_other_channels_either() -> None:
+    """The allow-list holds for every notification, a resolve included."""
+    async with running_bot(cx_with_incident()) as bot:
+        status, _ = await refused(bot, raw(channel="C0ELSEWHERE", alert_action="resolved"))
+        assert status == 403
+
+
+@pytest.mark.parametrize("channel", ["C0OPS", "G0SEC"])
+async def test_allowed_channels_are_posted_to(channel: str) -> None:
+    """A channel listed in SLACK_ALERT_CHANNELS_ALLOWED (public or private) gets the alert message."""
+    async with running_bot(cx_with_incident(), SLACK_ALERT_CHANNELS_ALLOWED="C0OPS, G0SEC") as bot:
+        status, _ = await bot.webhook(notification(channel=channel))
+        assert status == 202
+        await settled(bot)
+        assert [c.params["channel"] for c in bot.slack.called("chat.postMessage")] == [channel]
+
+
+async def test_only_allowed_channels_without_a_default_still_work() -> None:
+    """No SLACK_ALERT_CHANNEL, but an allow-list: notifications naming an allowed channel go through."""
+    async with running_bot(cx_with_incident(), SLACK_ALERT_CHANNEL=None, SLACK_ALERT_CHANNELS_ALLOWED="C0OPS") as bot:
+        status, _ = await bot.webhook(notification(channel="C0OPS"))
+        assert status == 202
