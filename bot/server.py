@@ -15,6 +15,8 @@ import logging
 import re
 import signal
 from collections.abc import Mapping
+from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -27,6 +29,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import __version__, payloads
 from bot.errors import BadPayload
 from bot.listeners.errors import refuse_unrouted
+from bot.store.retention import PRUNE_EVERY, prune
 from bot.webhook import WEBHOOK_PATH, Handler
 
 if TYPE_CHECKING:
@@ -112,6 +115,12 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     try:
         if recovered := await runtime.services.alerts.recover_stale_claims():
             logger.info("gave %d alert messages left on 'Resolving…' their buttons back", recovered)
+        retention = timedelta(days=settings.RETENTION_DAYS)
+        runtime.tasks.repeat(
+            partial(prune, runtime.store.engine, retention=retention),
+            every=PRUNE_EVERY.total_seconds(),
+            name="prune old records",
+        )
         if settings.SLACK_APP_TOKEN is not None:
             socket_handler = AsyncSocketModeHandler(runtime.app, settings.SLACK_APP_TOKEN.get_secret_value())
             await socket_handler.connect_async()  # type: ignore[no-untyped-call]

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     SLACK_ALERT_CHANNEL: str | None = None
     # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
     SLACK_ALERT_CHANNELS_ALLOWED: frozenset[str] = frozenset()
+    RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
     DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

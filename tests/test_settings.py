@@ -359,7 +359,7 @@ def test_coralogix_url_with_credentials_is_refused() -> None:
         load_settings({**VALID, "CORALOGIX_API_URL": "https://user:secret@api.eu2.coralogix.com"})
 
 
-# -- alert channels, the incident link -----------------------------------------------------------
+# -- alert channels, retention, the incident link ------------------------------------------------
 
 
 @pytest.mark.parametrize("channel", ["C0ALERTS", "G0PRIVATE"])
@@ -390,6 +390,19 @@ def test_allowed_channels_are_channel_ids_only(value: str) -> None:
     """DMs, #names and other separators are refused, showing which item is wrong."""
     message = errors_of({**VALID, "SLACK_ALERT_CHANNELS_ALLOWED": value})
     assert "SLACK_ALERT_CHANNELS_ALLOWED: must be channel ids" in message
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 90), ("1", 1), ("365", 365)])
+def test_retention_days(value: str | None, days: int) -> None:
+    """RETENTION_DAYS defaults to 90 and takes any whole number of days from 1."""
+    environ = VALID if value is None else {**VALID, "RETENTION_DAYS": value}
+    assert days == load_settings(environ).RETENTION_DAYS
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ninety", "1.5"])
+def test_retention_days_refused(value: str) -> None:
+    """Zero, negative or non-integer retention is a configuration error."""
+    assert "RETENTION_DAYS" in errors_of({**VALID, "RETENTION_DAYS": value})
 
 
 @pytest.mark.parametrize(
