@@ -94,13 +94,19 @@ class Runtime:
         """The HTTP application: Slack (in HTTP mode), the Coralogix webhook, health, readiness and metrics."""
         settings = self.settings
         webhook = make_webhook_handler(
-            settings.CORALOGIX_WEBHOOK_SECRET, self.services.alerts, self.tasks, self.metrics
+            settings.CORALOGIX_WEBHOOK_SECRET,
+            self.services.alerts,
+            self.tasks,
+            self.metrics,
+            allowed_channels=settings.alert_channels,
         )
+        secret = settings.SLACK_SIGNING_SECRET
         return build_web_app(
             self.app,
             metrics=self.metrics,
             readiness=self.readiness,
             serve_slack=not settings.socket_mode,
+            signing_secret=secret.get_secret_value() if secret else "",
             webhook=webhook,
             metrics_token=settings.METRICS_TOKEN,
         )

@@ -1,14 +1,15 @@
-"""Work that outlives an HTTP answer (the webhook answers first, posts to Slack after).
+"""Work that outlives an HTTP answer (the webhook answers first, posts to Slack after), and chores that repeat.
 
 The event loop keeps only weak references to tasks, so they are held here until done; failures
-are logged with an error id; shutdown waits a little for what is still running.
+are logged with an error id; shutdown waits a little for what is still running, and stops the
+repeating chores at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.errors import new_error_id
@@ -21,6 +22,7 @@ class BackgroundTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._chores: set[asyncio.Task[None]] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run `coro` after the caller returns; its failure is logged, never lost."""
@@ -36,8 +38,29 @@ class BackgroundTasks:
                 "background task %s failed error_id=%s", task.get_name(), new_error_id(), exc_info=task.exception()
             )
 
+    def repeat(self, job: Callable[[], Awaitable[object]], *, every: float, name: str) -> asyncio.Task[None]:
+        """Run `job` now and then every `every` seconds until `drain`; a failed run is logged, the next one
+        still comes."""
+
+        async def loop() -> None:
+            while True:
+                try:
+                    await job()
+                except Exception as e:  # logged with its traceback; the chore must go on
+                    logger.error("%s failed error_id=%s", name, new_error_id(), exc_info=e)
+                await asyncio.sleep(every)
+
+        task = asyncio.create_task(loop(), name=name)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+        return task
+
     async def drain(self, grace: float = 10.0) -> None:
-        """Wait up to `grace` seconds for running tasks, then cancel the rest."""
+        """Stop the repeating chores at once; wait up to `grace` seconds for running tasks, then cancel the rest."""
+        for chore in list(self._chores):
+            chore.cancel()
+        if self._chores:
+            await asyncio.wait(set(self._chores))
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=grace)

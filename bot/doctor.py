@@ -122,8 +122,17 @@ def check_webhook(settings: Settings) -> list[Check]:
                 "so POST /coralogix/webhook answers 404 (set it to receive alerts)",
             )
         ]
+    if not settings.alert_channels:
+        return [
+            Check(
+                False,
+                "Alert webhook on, but no channel is allowed: every notification is refused; "
+                "set SLACK_ALERT_CHANNEL (and SLACK_ALERT_CHANNELS_ALLOWED for more channels)",
+            )
+        ]
     where = settings.SLACK_ALERT_CHANNEL or "the `channel` each notification names (no SLACK_ALERT_CHANNEL)"
-    return [Check(True, f"Alert webhook on at POST /coralogix/webhook; alerts go to {where}")]
+    allowed = ", ".join(sorted(settings.alert_channels))
+    return [Check(True, f"Alert webhook on at POST /coralogix/webhook; alerts go to {where}; allowed: {allowed}")]
 
 
 async def check_socket_mode(settings: Settings, client: AsyncWebClient) -> list[Check]:

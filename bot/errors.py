@@ -1,7 +1,8 @@
 """Errors the bot itself raises, each with a message that is safe to show in Slack.
 
     BotError                base; `user_message` is shown to the user, with an error id
-    └── UpstreamError       Slack or Coralogix failed in a way the user should know about
+    ├── UpstreamError       Slack or Coralogix failed in a way the user should know about
+    └── BadPayload          a request we refuse (missing or mistyped fields): answered, never a traceback
 
 Coralogix client errors (`bot.api.errors.ApiError`) are shown the same way by the error handler.
 """
@@ -22,6 +23,19 @@ class BotError(Exception):
 
 class UpstreamError(BotError):
     """Slack or Coralogix failed."""
+
+
+class BadPayload(BotError):
+    """Input we refuse: `user_message` says what was wrong with it.
+
+    The error handler answers it like any other error, but logs no traceback (it is not a bug): the
+    person who acted is told (in the modal, under `block_id`, when the refusal is about one of its
+    blocks), and a request that names no person gets a 400.
+    """
+
+    def __init__(self, user_message: str, *, block_id: str | None = None) -> None:
+        super().__init__(user_message)
+        self.block_id = block_id
 
 
 def new_error_id() -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
+from functools import partial
 
 from aiohttp import web
 
 from bot.app import Runtime
 from bot.server import TimedSocketModeHandler, connect_socket
+from bot.store.retention import PRUNE_EVERY, prune
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,12 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     try:
         if recovered := await runtime.services.alerts.recover_stale_claims():
             logger.info("gave %d alert messages left on 'Resolving…' their buttons back", recovered)
+        retention = timedelta(days=settings.RETENTION_DAYS)
+        runtime.tasks.repeat(
+            partial(prune, runtime.store.engine, retention=retention),
+            every=PRUNE_EVERY.total_seconds(),
+            name="prune old records",
+        )
         if settings.SLACK_APP_TOKEN is not None:
             socket_handler = TimedSocketModeHandler(
                 runtime.app, settings.SLACK_APP_TOKEN.get_secret_value(), runtime.metrics

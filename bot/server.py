@@ -1,6 +1,10 @@
 """How Slack and operators reach the bot: one aiohttp application with Slack's `/slack/events`
 (HTTP mode), the Coralogix webhook, `/healthz`, `/readyz` and `/metrics`; and the Socket Mode
 connection, opened with backoff.
+
+A Slack request's signature is checked before its body is even parsed (Bolt parses first, and its
+`int(timestamp)` raises on a malformed header), then `bot.payloads` makes sure Bolt can route it;
+Bolt checks the signature again.
 """
 
 from __future__ import annotations
@@ -9,21 +13,26 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
 from aiohttp import web
 from pydantic import SecretStr
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot import __version__
+from bot import __version__, payloads
+from bot.errors import BadPayload
+from bot.listeners.errors import refuse_unrouted
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.middleware import surface_of
 from bot.store import Store
@@ -40,6 +49,8 @@ METRICS_PATH = "/metrics"
 READY_TIMEOUT = 2.0
 # Waiting between Socket Mode connection attempts doubles from 1 s up to this.
 MAX_RECONNECT_DELAY = 60.0
+# Slack sends whole seconds since the epoch; anything else is no timestamp at all.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 @dataclass
@@ -65,24 +76,60 @@ class Readiness:
         return down
 
 
+def _signed(verifier: SignatureVerifier, text: str, headers: Mapping[str, str]) -> bool:
+    """Whether Slack signed `text` within the last five minutes (a missing or malformed timestamp: no)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    return _TIMESTAMP.fullmatch(timestamp) is not None and verifier.is_valid(text, timestamp, signature)
+
+
+def _is_ssl_check(text: str, headers: dict[str, str]) -> bool:
+    """Slack's unsigned TLS check (`ssl_check=1&token=…`), which Bolt answers before routing anything."""
+    try:
+        return payloads.parse(text, headers).get("ssl_check") == "1"
+    except BadPayload:
+        return False
+
+
+def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics) -> Handler:
+    """`POST /slack/events`: signature, then a payload Bolt can route, then Bolt; timed until the ack."""
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        structlog.contextvars.clear_contextvars()
+        started = time.perf_counter()
+        headers = dict(request.headers)  # one mapping for our checks and for Bolt, so both read the same
+        try:
+            text = (await request.read()).decode()
+        except UnicodeDecodeError:
+            text = None  # Slack signs UTF-8 text; these bytes cannot be verified
+        if text is None or not (_signed(verifier, text, request.headers) or _is_ssl_check(text, headers)):
+            logger.info("refused a Slack request from %s: missing, stale or invalid signature", request.remote)
+            return web.json_response({"error": "invalid request"}, status=401)
+        body: dict[str, Any] = {}
+        try:
+            body = payloads.parse(text, headers)
+            payloads.check(body)
+        except BadPayload as refusal:
+            return await to_aiohttp_response(await refuse_unrouted(refusal, body, app.client))
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]
+        response = await app.async_dispatch(bolt_request)
+        metrics.ack_seconds.labels(surface_of(body)).observe(time.perf_counter() - started)
+        return await to_aiohttp_response(response)
+
+    return slack_events
+
+
 def build_web_app(
     app: AsyncApp,
     *,
     metrics: Metrics,
     readiness: Readiness,
     serve_slack: bool = True,
+    signing_secret: str = "",
     webhook: Handler | None = None,
     metrics_token: SecretStr | None = None,
 ) -> web.Application:
-    """The aiohttp application of one bot process."""
-
-    async def slack_events(request: web.Request) -> web.Response:
-        structlog.contextvars.clear_contextvars()
-        started = time.perf_counter()
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await app.async_dispatch(bolt_request)
-        metrics.ack_seconds.labels(surface_of(bolt_request.body)).observe(time.perf_counter() - started)
-        return await to_aiohttp_response(bolt_response)
+    """The aiohttp application of one bot process (Slack's requests verified with `signing_secret`)."""
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True, "version": __version__})
@@ -103,7 +150,7 @@ def build_web_app(
 
     web_app = web.Application(client_max_size=1024 * 1024)
     if serve_slack:
-        web_app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+        web_app.router.add_post(SLACK_EVENTS_PATH, _slack_events(app, SignatureVerifier(signing_secret), metrics))
     web_app.router.add_get(HEALTH_PATH, healthz)
     web_app.router.add_get(READY_PATH, readyz)
     web_app.router.add_get(METRICS_PATH, metrics_page)

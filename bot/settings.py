@@ -20,8 +20,10 @@ from sqlalchemy.exc import ArgumentError
 from bot.api.routes import ApiVersion
 from bot.database_url import normalise_database_url, split_url
 
-# Slack channel ids: public C…, private G…, direct D… (names change and cannot be updated in place).
-CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# Slack conversation ids: public channels C…, private G…, direct messages D… (names change; ids do not).
+CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+# A channel, public or private: where alert messages may go (never a DM).
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class Region(StrEnum):
@@ -49,6 +51,10 @@ REGION_HOSTS: dict[Region, str] = {
 }
 
 
+# Stands in for an incident id when checking CORALOGIX_INCIDENT_URL.
+_SAMPLE_ID = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
+
+
 class Settings(BaseSettings):
     """Everything the bot reads from its environment."""
 
@@ -66,6 +72,9 @@ class Settings(BaseSettings):
     CORALOGIX_INCIDENT_URL: str | None = None
     CORALOGIX_WEBHOOK_SECRET: SecretStr | None = None
     SLACK_ALERT_CHANNEL: str | None = None
+    # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
+    SLACK_ALERT_CHANNELS_ALLOWED: frozenset[str] = frozenset()
+    RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
     DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -150,17 +159,34 @@ class Settings(BaseSettings):
     @classmethod
     def _channel_id(cls, value: str | None) -> str | None:
         if value is not None and not CHANNEL_ID.match(value.strip()):
-            raise ValueError("must be a channel id like C0123ABCD (channel details → bottom), not a #name")
+            raise ValueError(
+                "must be a channel id like C0123ABCD or G0123ABCD (channel details → bottom), not a #name or a DM"
+            )
         return value.strip() if value else value
+
+    @field_validator("SLACK_ALERT_CHANNELS_ALLOWED", mode="before")
+    @classmethod
+    def _channel_ids(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if wrong := [i for i in ids if not CHANNEL_ID.match(i)]:
+            raise ValueError(
+                f"must be channel ids like C0123ABCD, separated by commas (not #names or DMs): {', '.join(wrong[:5])}"
+            )
+        return frozenset(ids)
 
     @field_validator("CORALOGIX_INCIDENT_URL")
     @classmethod
     def _incident_url(cls, value: str | None) -> str | None:
+        from bot.formatters.common import safe_url  # here: the formatters import the API client, which imports us
+
         if value is None:
             return None
-        if "{id}" not in value or urlsplit(value.replace("{id}", "x")).scheme not in {"http", "https"}:
+        if "{id}" not in value or safe_url(value.replace("{id}", _SAMPLE_ID)) is None:
             raise ValueError(
-                "must be an http(s) URL containing {id}, e.g. https://myteam.coralogix.com/#/incidents/{id}"
+                "must be an http(s) URL containing {id}, without spaces, <, > or |, "
+                "e.g. https://myteam.coralogix.com/#/incidents/{id}"
             )
         return value
 
@@ -184,6 +210,12 @@ class Settings(BaseSettings):
     def incident_url(self, incident_id: str) -> str | None:
         """The web-UI link of an incident, when CORALOGIX_INCIDENT_URL says how to build one."""
         return self.CORALOGIX_INCIDENT_URL.replace("{id}", incident_id) if self.CORALOGIX_INCIDENT_URL else None
+
+    @property
+    def alert_channels(self) -> frozenset[str]:
+        """Every channel a notification may name: SLACK_ALERT_CHANNEL and SLACK_ALERT_CHANNELS_ALLOWED."""
+        default = {self.SLACK_ALERT_CHANNEL} if self.SLACK_ALERT_CHANNEL else set()
+        return self.SLACK_ALERT_CHANNELS_ALLOWED | default
 
     @property
     def coralogix_host(self) -> str:

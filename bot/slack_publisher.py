@@ -32,7 +32,7 @@ class SlackAlertPublisher:
 
     async def update_alert(self, record: AlertRecord) -> None:
         """Re-render the message from the record; a failure is logged, never fatal to the action."""
-        notification = AlertNotification.model_validate(record.notification)
+        notification = AlertNotification.stored(record.notification)
         message = alert_message(notification, AlertState.of(record))
         try:
             await self.client.chat_update(

@@ -3,12 +3,15 @@
 Authenticated by CORALOGIX_WEBHOOK_SECRET as `Authorization: Bearer <secret>` or `?token=<secret>`
 (for senders that cannot set headers), compared in constant time. The body is validated, the
 answer goes out, and posting to Slack happens afterwards in a background task.
+
+A notification may only post where the operator allowed: SLACK_ALERT_CHANNEL and the channels in
+SLACK_ALERT_CHANNELS_ALLOWED. Whoever holds the secret cannot make the bot post into any other
+conversation it is in, least of all a DM.
 """
 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +19,7 @@ import structlog
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
+from bot import safe_json
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.services.alerts import AlertService
@@ -50,10 +54,33 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _channel_refusal(
+    notification: AlertNotification, default: str | None, allowed: frozenset[str]
+) -> web.Response | None:
+    """422 when the notification has nowhere to go, 403 when it names a channel the operator did not allow."""
+    channel = notification.channel or default
+    if channel is None:
+        return _problem(422, "no channel: the notification names none and SLACK_ALERT_CHANNEL is not set")
+    if channel not in allowed:
+        kind = "a direct message" if channel.startswith("D") else f"channel {channel}"
+        return _problem(
+            403, f"{kind} is not allowed: alerts go only to SLACK_ALERT_CHANNEL and SLACK_ALERT_CHANNELS_ALLOWED"
+        )
+    return None
+
+
 def make_webhook_handler(
-    secret: SecretStr | None, alerts: AlertService, tasks: BackgroundTasks, metrics: Metrics
+    secret: SecretStr | None,
+    alerts: AlertService,
+    tasks: BackgroundTasks,
+    metrics: Metrics,
+    *,
+    allowed_channels: frozenset[str],
 ) -> Handler:
-    """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist."""
+    """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist.
+
+    `allowed_channels`: every channel a notification may post to (SLACK_ALERT_CHANNEL included).
+    """
 
     async def handle(request: web.Request) -> web.StreamResponse:
         response = await _handle(request)
@@ -77,15 +104,18 @@ def make_webhook_handler(
             if len(raw) > MAX_BODY:
                 return _problem(400, f"body larger than {MAX_BODY // 1024} KiB")
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return _problem(400, "body is not valid JSON")
+            body = safe_json.loads(bytes(raw))
+        except safe_json.UnsafeJson as e:
+            return _problem(400, str(e))
         if not isinstance(body, dict):
             return _problem(400, "body must be a JSON object")
         try:
             notification = AlertNotification.model_validate(body)
         except ValidationError as e:
             return _problem(400, _describe(e))
+        if refusal := _channel_refusal(notification, alerts.default_channel, allowed_channels):
+            logger.warning("webhook refused alert %s: %s", notification.alert_id, refusal.text)
+            return refusal
         tasks.spawn(alerts.handle_notification(notification), name=f"notification {notification.alert_id}")
         logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
         return web.json_response({"ok": True}, status=202)

@@ -332,6 +332,21 @@ def test_webhook_on_names_the_channel() -> None:
     assert "s" * 24 not in check.text
 
 
+def test_webhook_on_names_every_allowed_channel() -> None:
+    """Channels from SLACK_ALERT_CHANNELS_ALLOWED are listed, so the operator sees where alerts may land."""
+    settings = make_settings(CORALOGIX_WEBHOOK_SECRET="s" * 24, SLACK_ALERT_CHANNELS_ALLOWED="C0OPS,G0SEC")
+    (check,) = check_webhook(settings)
+    assert check.ok
+    assert "allowed: C0OPS, G0SEC" in check.text
+
+
+def test_webhook_on_without_any_channel_fails() -> None:
+    """A secret but no channel at all means every notification is refused: ✘, naming what to set."""
+    (check,) = check_webhook(make_settings(CORALOGIX_WEBHOOK_SECRET="s" * 24))
+    assert not check.ok
+    assert "SLACK_ALERT_CHANNEL" in check.text
+
+
 async def test_database_check_creates_nothing(tmp_path) -> None:
     """A missing SQLite file is reported as created-at-first-start, and doctor does not create it."""
     path = tmp_path / "bot.sqlite3"

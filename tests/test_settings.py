@@ -358,3 +358,70 @@ def test_coralogix_url_with_credentials_is_refused() -> None:
     """CORALOGIX_API_URL may not carry user:password (it is logged and printed by doctor)."""
     with pytest.raises(ValidationError, match="must not carry credentials"):
         load_settings({**VALID, "CORALOGIX_API_URL": "https://user:secret@api.eu2.coralogix.com"})
+
+
+# -- alert channels, retention, the incident link ------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["C0ALERTS", "G0PRIVATE"])
+def test_alert_channel_may_be_public_or_private(channel: str) -> None:
+    """SLACK_ALERT_CHANNEL takes a public (C…) or private (G…) channel id."""
+    assert channel == load_settings({**VALID, "SLACK_ALERT_CHANNEL": channel}).SLACK_ALERT_CHANNEL
+
+
+@pytest.mark.parametrize("channel", ["D0DIRECT", "#alerts", "alerts", "c0lower"])
+def test_alert_channel_is_never_a_dm_or_a_name(channel: str) -> None:
+    """A DM id, a #name or anything else that is not a channel id is rejected, naming the variable."""
+    assert "SLACK_ALERT_CHANNEL:" in errors_of({**VALID, "SLACK_ALERT_CHANNEL": channel})
+
+
+def test_allowed_channels_read_as_a_set_with_the_default_channel() -> None:
+    """SLACK_ALERT_CHANNELS_ALLOWED is comma-separated (spaces and empty items ignored); with SLACK_ALERT_CHANNEL
+    it makes up every channel a notification may name."""
+    settings = load_settings(
+        {**VALID, "SLACK_ALERT_CHANNEL": "C0ALERTS", "SLACK_ALERT_CHANNELS_ALLOWED": " C0OPS, G0SEC,,C0OPS "}
+    )
+    assert {"C0OPS", "G0SEC"} == settings.SLACK_ALERT_CHANNELS_ALLOWED
+    assert settings.alert_channels == {"C0ALERTS", "C0OPS", "G0SEC"}
+    assert load_settings(VALID).alert_channels == frozenset()
+
+
+@pytest.mark.parametrize("value", ["C0OPS,D0DM", "C0OPS;C0SEC", "#ops", "C0OPS, general"])
+def test_allowed_channels_are_channel_ids_only(value: str) -> None:
+    """DMs, #names and other separators are refused, showing which item is wrong."""
+    message = errors_of({**VALID, "SLACK_ALERT_CHANNELS_ALLOWED": value})
+    assert "SLACK_ALERT_CHANNELS_ALLOWED: must be channel ids" in message
+
+
+@pytest.mark.parametrize(("value", "days"), [(None, 90), ("1", 1), ("365", 365)])
+def test_retention_days(value: str | None, days: int) -> None:
+    """RETENTION_DAYS defaults to 90 and takes any whole number of days from 1."""
+    environ = VALID if value is None else {**VALID, "RETENTION_DAYS": value}
+    assert days == load_settings(environ).RETENTION_DAYS
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ninety", "1.5"])
+def test_retention_days_refused(value: str) -> None:
+    """Zero, negative or non-integer retention is a configuration error."""
+    assert "RETENTION_DAYS" in errors_of({**VALID, "RETENTION_DAYS": value})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://t.coralogix.com/#/incidents/{id} ",
+        "https://t.coralogix.com/#/incidents/ {id}",
+        "https://t.coralogix.com/<{id}>",
+        "https://t.coralogix.com/{id}|x",
+        "javascript:alert('{id}')",
+    ],
+)
+def test_incident_url_must_be_a_link_slack_accepts(url: str) -> None:
+    """CORALOGIX_INCIDENT_URL passes the same check as every link in Block Kit, at start."""
+    assert "CORALOGIX_INCIDENT_URL" in errors_of({**VALID, "CORALOGIX_INCIDENT_URL": url})
+
+
+def test_incident_url_fills_in_the_id() -> None:
+    """A valid template gives the incident's link."""
+    settings = load_settings({**VALID, "CORALOGIX_INCIDENT_URL": "https://t.coralogix.com/#/incidents/{id}"})
+    assert settings.incident_url("abc") == "https://t.coralogix.com/#/incidents/abc"

@@ -18,6 +18,7 @@ from bot.formatters.common import (
     context,
     date_token,
     escape,
+    safe_url,
     section,
     severity_marker,
     severity_word,
@@ -108,8 +109,8 @@ def _buttons(notification: AlertNotification, state: AlertState, name: str) -> l
         buttons.append(button(ActionId.RESOLVE.value, "Resolve", style="primary", value=value, confirm=confirm))
         if state.status is AlertStatus.TRIGGERED:
             buttons.append(button(ActionId.ACKNOWLEDGE.value, "Acknowledge", value=value))
-    if notification.safe_url:
-        buttons.append(button(ActionId.OPEN_IN_CORALOGIX.value, "Open in Coralogix", url=notification.safe_url))
+    if url := safe_url(notification.alert_url):
+        buttons.append(button(ActionId.OPEN_IN_CORALOGIX.value, "Open in Coralogix", url=url))
     return buttons
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.api.models import IncidentSeverity
 
@@ -21,6 +23,9 @@ class Message:
 
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_BLOCK_LIMIT = 50
+URL_LIMIT = 3000  # a button's `url`
+# Whitespace, the characters that end or split a Slack link, and control characters (C0, DEL, C1).
+_URL_REFUSED = re.compile(r"[\s<>|\x00-\x1f\x7f-\x9f]")
 
 SEVERITY_MARKERS: dict[IncidentSeverity, str] = {
     IncidentSeverity.CRITICAL: ":red_circle:",
@@ -34,6 +39,21 @@ SEVERITY_MARKERS: dict[IncidentSeverity, str] = {
 def escape(text: str) -> str:
     """Neutralise Slack mrkdwn control characters so outside text cannot ping, link or mention."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: object) -> str | None:
+    """`url` when Slack accepts it in a Block Kit element, else None: the one check for every URL the bot
+    puts into blocks (one bad link makes Slack refuse the whole message or view).
+
+    http or https with a host, at most 3 000 characters, no whitespace, `<`, `>`, `|` or control characters.
+    """
+    if not isinstance(url, str) or not url or len(url) > URL_LIMIT or _URL_REFUSED.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None
+    return url if parts.scheme.lower() in {"http", "https"} and parts.hostname else None
 
 
 def truncate(text: str, limit: int) -> str:

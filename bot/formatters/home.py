@@ -15,6 +15,7 @@ from bot.formatters.common import (
     context,
     date_token,
     escape,
+    safe_url,
     section,
     severity_marker,
     severity_word,
@@ -34,7 +35,7 @@ def _incident_blocks(incident: Incident, now: datetime, url: str | None) -> list
     text = f"{severity_marker(incident.severity)} *{name}*\n{' · '.join(details)} · `{escape(incident.id)}`"
     confirm = confirm_resolve(name, "will be resolved in Coralogix.")
     buttons = [button(ActionId.HOME_RESOLVE.value, "Resolve", style="primary", value=incident.id, confirm=confirm)]
-    if url:
+    if url := safe_url(url):  # one bad link would make Slack refuse the whole Home view
         buttons.append(button(ActionId.HOME_OPEN.value, "Open in Coralogix", url=url))
     return [section(text), actions(*buttons)]
 

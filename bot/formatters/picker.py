@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
-from bot.formatters.common import actions, age, button, escape, section, severity_word, truncate
+from bot.errors import BadPayload
+from bot.formatters.common import actions, age, button, escape, safe_url, section, severity_word, truncate
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.payloads import metadata, selected_values
 
 # Up to this many open incidents go into a static multi-select; more → type-ahead search.
 STATIC_LIMIT = 100
 TITLE = "Resolve incidents"
+SEVERITY_VALUES = frozenset(s.value for s in IncidentSeverity)  # what the severity filter may carry, "all" aside
 
 
 def picker_metadata(channel: str, severity: IncidentSeverity | None, response_url: str = "") -> str:
@@ -24,16 +27,20 @@ def picker_metadata(channel: str, severity: IncidentSeverity | None, response_ur
     return json.dumps(data)
 
 
-def read_response_url(raw: str | None) -> str:
-    """The command's response_url kept in private_metadata, or ""."""
-    return str(json.loads(raw or "{}").get("response_url", ""))
+def read_response_url(raw: Any) -> str:
+    """The command's response_url kept in private_metadata, or ""; BadPayload when it came back damaged."""
+    return safe_url(metadata(raw).get("response_url")) or ""
 
 
-def read_metadata(raw: str | None) -> tuple[str, IncidentSeverity | None]:
-    """(channel, severity filter) back from private_metadata."""
-    data = json.loads(raw or "{}")
+def read_metadata(raw: Any) -> tuple[str, IncidentSeverity | None]:
+    """(channel, severity filter) back from private_metadata; BadPayload when it came back damaged."""
+    data = metadata(raw)
+    channel = data.get("channel") or ""
     severity = data.get("severity") or None
-    return str(data.get("channel", "")), IncidentSeverity(severity) if severity else None
+    known = severity is None or (isinstance(severity, str) and severity in SEVERITY_VALUES)
+    if not isinstance(channel, str) or not known:
+        raise BadPayload("The modal's saved state came back damaged, so nothing was done. Close it and start again.")
+    return channel, IncidentSeverity(severity) if severity else None
 
 
 def _base(metadata: str, blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
@@ -148,10 +155,8 @@ def slow_search_option() -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": "Coralogix is slow: keep typing or try again"}, "value": "slow"}
 
 
-def picked_ids(values: dict[str, Any]) -> list[str]:
-    """The incident ids selected in a submitted picker (either select kind)."""
-    block = values.get(BlockId.PICKER_INCIDENTS.value, {})
-    for action in (ActionId.PICKER_PICKED.value, ActionId.PICKER_SEARCH.value):
-        if action in block:
-            return [o["value"] for o in block[action].get("selected_options") or []]
-    return []
+def picked_ids(values: Any) -> list[str]:
+    """The incident ids selected in a submitted picker (either select kind); BadPayload shown under the
+    select when Slack sent a picked value that is not text."""
+    actions = (ActionId.PICKER_PICKED.value, ActionId.PICKER_SEARCH.value)
+    return selected_values(values, BlockId.PICKER_INCIDENTS.value, actions)

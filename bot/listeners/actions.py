@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.formatters.replies import outcome_text
 from bot.ids import ActionId
 from bot.listeners.errors import reported
@@ -15,10 +16,11 @@ from bot.services.alerts import Action
 
 
 async def _act(action: Action, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+    channel = payloads.slack_id(body, "channel", "id", what="channel id")
+    user = payloads.slack_id(body, "user", "id", what="user id")
+    ts = payloads.optional_text(body, "container", "message_ts", what="message timestamp")
+    ts = ts or payloads.text(body, "message", "ts", what="message timestamp")
     await ack()
-    channel = body["channel"]["id"]
-    user = body["user"]["id"]
-    ts = body.get("container", {}).get("message_ts") or body["message"]["ts"]
     outcome = await services.alerts.act(channel=channel, ts=ts, action=action, user=user, via="button")
     text = outcome_text(outcome, action.value)
     if text:

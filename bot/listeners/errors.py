@@ -1,4 +1,8 @@
-"""The one `@app.error` boundary: log once with an error id, tell the user what failed and that id."""
+"""The one `@app.error` boundary: log once with an error id, tell the user what failed and that id.
+
+Input we refuse (`BadPayload`) is answered here too, without a traceback: the person who acted is told
+what was wrong (in the modal when it concerns one of its blocks); a request that names nobody gets a 400.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.api import ApiError
-from bot.errors import BotError, describe, new_error_id
-from bot.formatters.common import escape
+from bot.errors import BadPayload, BotError, describe, new_error_id
+from bot.formatters.common import escape, safe_url
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +30,75 @@ async def handle_error(
     respond: AsyncRespond | None,
     client: AsyncWebClient,
     context: AsyncBoltContext,
-) -> None:
-    """Log the failure once and show the user an ephemeral message with the same error id."""
+) -> BoltResponse | None:
+    """Log the failure once and show the user an ephemeral message with the same error id.
+
+    The answer Bolt sends when the failure came before the ack: for a refusal, what `refuse` decided.
+    """
+    if isinstance(error, BadPayload):
+        return await refuse(error, body, respond, client, context)
     error_id = new_error_id()
     if isinstance(error, BotError | ApiError):
         logger.warning("request failed error_id=%s: %s", error_id, error)
     else:
         logger.error("request failed error_id=%s", error_id, exc_info=error)
     text = f":warning: {escape(describe(error))}\nError id: `{error_id}` (give this to whoever runs the bot)."
+    await _tell(text, error_id, body, respond, client, context)
+    return None
+
+
+async def refuse(
+    error: BadPayload,
+    body: dict[str, Any],
+    respond: AsyncRespond | None,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> BoltResponse:
+    """Answer input we refuse: a modal error, or the person told ephemerally (by DM without a channel);
+    400 when the request names nobody. Logged once, without a traceback: refused input is not a bug."""
+    error_id = new_error_id()
+    logger.warning("refused a request error_id=%s: %s", error_id, error)
+    user = _slack_id(context.user_id)
+    if user is None:
+        return BoltResponse(status=400, body={"error": error.user_message}, headers={"x-slack-no-retry": "1"})
+    if error.block_id and body.get("type") == "view_submission":
+        return BoltResponse(
+            status=200, body={"response_action": "errors", "errors": {error.block_id: error.user_message}}
+        )
+    text = f":warning: {escape(error.user_message)}\nError id: `{error_id}` (give this to whoever runs the bot)."
+    where = AsyncBoltContext(user_id=user)
+    if channel := _slack_id(context.channel_id):
+        where["channel_id"] = channel
+    url = safe_url(body.get("response_url"))
+    await _tell(text, error_id, {"response_url": url} if url else {}, respond if url else None, client, where)
+    return BoltResponse(status=200, body="")
+
+
+async def refuse_unrouted(error: BadPayload, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse:
+    """A request refused before Bolt routed it (see `bot.payloads.check`): answered as `refuse` answers."""
+    context = AsyncBoltContext()
+    if user := payloads.person(body):
+        context["user_id"] = user
+    places = (payloads.get(body, "channel", "id"), body.get("channel_id"), payloads.get(body, "event", "channel"))
+    if channel := next(filter(None, map(_slack_id, places)), None):
+        context["channel_id"] = channel
+    url = safe_url(body.get("response_url"))
+    return await refuse(error, body, AsyncRespond(response_url=url) if url else None, client, context)
+
+
+def _slack_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and payloads.SLACK_ID.match(value) else None
+
+
+async def _tell(
+    text: str,
+    error_id: str,
+    body: dict[str, Any],
+    respond: AsyncRespond | None,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Through response_url, else ephemerally in the channel, else by DM; a failure here is only logged."""
     try:
         if respond is not None and body.get("response_url"):
             answer = await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -42,8 +109,8 @@ async def handle_error(
             await client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=text)
         elif context.user_id:  # a modal submission or Home: no channel, so the app's DM with the user
             await client.chat_postMessage(channel=context.user_id, text=text)
-    except Exception:  # the report itself failed; the log line above has the id
-        logger.warning("could not tell the user about error_id=%s", error_id, exc_info=True)
+    except Exception as e:  # noqa: BLE001 - the report itself failed (Slack, network); the line before has the id
+        logger.warning("could not tell the user about error_id=%s: %s: %.300s", error_id, type(e).__name__, e)
 
 
 Listener = Callable[..., Awaitable[None]]
@@ -75,4 +142,16 @@ def reported(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
 
 def register(app: AsyncApp) -> None:
     """Install the global error handler."""
-    app.error(handle_error)
+
+    async def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        respond: AsyncRespond | None,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        answer = await handle_error(error, body, respond, client, context)
+        return answer if response is not None else None  # None: the request was answered (acked) already
+
+    app.error(on_error)

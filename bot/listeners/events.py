@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.formatters.alert import AlertState
 from bot.formatters.replies import mention_help_text, outcome_text, thread_status_text
 from bot.ids import EventType
@@ -38,13 +39,18 @@ async def app_mentioned(
     body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, services: Services
 ) -> None:
     """Act on the thread's alert, or explain what the bot understands."""
-    if not await services.store.first_time(str(body.get("event_id") or event.get("event_ts") or event["ts"])):
+    channel = payloads.slack_id(event, "channel", what="channel id")
+    user = payloads.slack_id(event, "user", what="user id")
+    ts = payloads.text(event, "ts", what="message timestamp", limit=32)
+    thread_ts = payloads.optional_text(event, "thread_ts", what="thread timestamp", limit=32)
+    text = payloads.optional_text(event, "text", what="message text", limit=40_000) or ""
+    event_id = payloads.optional_text(body, "event_id", what="event id", limit=128)
+    event_ts = payloads.optional_text(event, "event_ts", what="event time", limit=32)
+    if not await services.store.first_time(event_id or event_ts or ts):
         return
-    channel, user = event["channel"], event.get("user", "")
-    thread_ts = event.get("thread_ts")
     record = await services.alerts.record_for_thread(channel, thread_ts) if thread_ts else None
-    verb, note = parse_mention(event.get("text", ""))
-    reply_ts = thread_ts or event["ts"]
+    verb, note = parse_mention(text)
+    reply_ts = thread_ts or ts
     if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
         await client.chat_postEphemeral(
             channel=channel,

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.api import ApiError
 from bot.errors import new_error_id
 from bot.formatters.common import escape, truncate
@@ -65,24 +66,26 @@ def outcome_notice(result: IdResult, error_id: str | None) -> str:
 async def home_opened(event: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings) -> None:
     """Publish Home whenever its tab is opened."""
     if event.get("tab", "home") == "home":
-        await publish_home(client, services, settings, event["user"])
+        await publish_home(client, services, settings, payloads.slack_id(event, "user", what="user id"))
 
 
 async def refresh_clicked(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings
 ) -> None:
     """The Refresh button."""
+    user = payloads.slack_id(body, "user", "id", what="user id")
     await ack()
-    await publish_home(client, services, settings, body["user"]["id"])
+    await publish_home(client, services, settings, user)
 
 
 async def resolve_clicked(
     ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services, settings: Settings
 ) -> None:
     """Resolve from Home: resolve, update the alert message's thread if any, re-publish Home with the outcome."""
+    user = payloads.slack_id(body, "user", "id", what="user id")
+    value = payloads.get(body, "actions", 0, "value")
+    incident_id = value.lower() if isinstance(value, str) else ""
     await ack()
-    user = body["user"]["id"]
-    incident_id = str(body["actions"][0].get("value", "")).lower()
     if not is_incident_id(incident_id):
         await publish_home(client, services, settings, user, notice=":warning: That button carried no incident id.")
         return

@@ -11,9 +11,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.api import ApiError, IncidentSeverity
-from bot.errors import new_error_id
+from bot.errors import BadPayload, new_error_id
 from bot.formatters.picker import (
+    SEVERITY_VALUES,
     STATIC_LIMIT,
     error_view,
     incident_option,
@@ -51,8 +53,9 @@ async def open_picker(
 
 async def _update(client: AsyncWebClient, view: dict[str, Any], new_view: dict[str, Any]) -> bool:
     """views.update guarded by the view's hash; False when the user closed it or a newer update won."""
+    view_id = payloads.text(view, "id", what="view id")
     try:
-        await client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        await client.views_update(view_id=view_id, hash=view.get("hash"), view=new_view)
     except SlackApiError as e:
         if e.response.get("error") in {"not_found", "hash_conflict"}:
             logger.info("picker not updated: %s", e.response.get("error"))
@@ -82,28 +85,31 @@ async def _fill(
 
 async def severity_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """The severity filter: reload the list with it."""
+    value = payloads.text(body, "actions", 0, "selected_option", "value", what="severity")
+    if value != "all" and value not in SEVERITY_VALUES:
+        raise BadPayload(payloads.nothing_done("severity"))
+    view = _view(body)
     await ack()
-    value = body["actions"][0]["selected_option"]["value"]
-    severity = None if value == "all" else IncidentSeverity(value)
-    await _fill(client, services, body["view"], severity=severity)
+    await _fill(client, services, view, severity=None if value == "all" else IncidentSeverity(value))
 
 
 async def retry_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """ "Try again" after a failed load."""
-    await ack()
-    view = body["view"]
+    view = _view(body)
     _, severity = read_metadata(view.get("private_metadata"))
+    await ack()
     if await _update(client, view, loading_view(view.get("private_metadata") or "{}")):
         await _fill(client, services, {**view, "hash": None}, severity=severity)
 
 
 async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """Type-ahead: open incidents matching what was typed, answered within Slack's deadline."""
-    _, severity = read_metadata(body.get("view", {}).get("private_metadata"))
+    _, severity = read_metadata(payloads.get(body, "view", "private_metadata"))
+    typed = payloads.optional_text(body, "value", what="search text", limit=2000) or ""
     now = datetime.now(UTC)
     try:
         async with asyncio.timeout(OPTIONS_DEADLINE):
-            incidents = await services.incidents.search_open(body.get("value") or "", severity)
+            incidents = await services.incidents.search_open(typed, severity)
     except TimeoutError:
         logger.info("picker search slower than Slack's deadline; its result will be cached for the next keystroke")
         await ack(options=[slow_search_option()])
@@ -119,24 +125,33 @@ async def picker_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, services: Services
 ) -> None:
     """Resolve the picked incidents and post the summary where the command was typed."""
-    ids = [i for i in picked_ids(view["state"]["values"]) if is_incident_id(i)]
+    values = payloads.get(view, "state", "values")
+    ids = [i for i in picked_ids(values) if is_incident_id(i)]
     if not ids:
         await ack(response_action="errors", errors={BlockId.PICKER_INCIDENTS.value: "Pick at least one incident."})
         return
-    await ack()
-    user = body["user"]["id"]
+    user = payloads.slack_id(body, "user", "id", what="user id")
     channel, _ = read_metadata(view.get("private_metadata"))
-    note_block = view["state"]["values"].get(BlockId.PICKER_NOTE.value, {})
-    note = (note_block.get(ActionId.PICKER_NOTE.value, {}).get("value") or "").strip() or None
+    response_url = read_response_url(view.get("private_metadata"))
+    note_path = (BlockId.PICKER_NOTE.value, ActionId.PICKER_NOTE.value, "value")
+    note = (payloads.optional_text(values, *note_path, what="note", limit=3000) or "").strip() or None
+    await ack()
     report = await services.incidents.resolve(ids)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
-    response_url = read_response_url(view.get("private_metadata"))
     if channel and response_url:  # like the command: the response_url works where the bot is not a member
         await post_in_channel(client, AsyncRespond(response_url=response_url), channel, message, bot_user_id=None)
     else:
         await post_or_dm(client, channel or user, message, user=user)
     sync = services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
     services.tasks.spawn(sync, name="sync alert messages")
+
+
+def _view(body: dict[str, Any]) -> dict[str, Any]:
+    """The modal a picker action came from."""
+    view = payloads.get(body, "view")
+    if not isinstance(view, dict):
+        raise BadPayload(payloads.nothing_done("modal"))
+    return view
 
 
 def register(app: AsyncApp) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import payloads
 from bot.api import ApiError
-from bot.errors import new_error_id
+from bot.errors import BadPayload, new_error_id
 from bot.formatters.modals import (
     NOTE_ACTION,
     NOTE_BLOCK,
@@ -37,14 +37,19 @@ async def resolve_in_message(
     ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, services: Services
 ) -> None:
     """Open the modal inside the trigger window, then fill it from Coralogix."""
+    message = payloads.get(shortcut, "message")
+    if not isinstance(message, dict):
+        raise BadPayload(payloads.nothing_done("message"))
+    channel = payloads.slack_id(shortcut, "channel", "id", what="channel id")
+    trigger_id = payloads.text(shortcut, "trigger_id", what="trigger id")
+    thread_ts = payloads.optional_text(message, "thread_ts", what="thread timestamp", limit=32)
+    metadata = {"channel": channel, "thread_ts": thread_ts or payloads.text(message, "ts", what="message timestamp")}
     await ack()
-    message = shortcut.get("message", {})
     ids = ids_in_message(message)[:MAX_IDS_PER_COMMAND]
-    metadata = {"channel": shortcut["channel"]["id"], "thread_ts": message.get("thread_ts") or message["ts"]}
     if not ids:
-        await client.views_open(trigger_id=shortcut["trigger_id"], view=empty_view(metadata))
+        await client.views_open(trigger_id=trigger_id, view=empty_view(metadata))
         return
-    opened = await client.views_open(trigger_id=shortcut["trigger_id"], view=loading_view(metadata, len(ids)))
+    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata, len(ids)))
     view_id = opened["view"]["id"]
     try:
         found = await services.incidents.lookup(ids)
@@ -63,19 +68,21 @@ async def resolve_submitted(
     ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, services: Services
 ) -> None:
     """Resolve the picked incidents and reply in the message's thread (or by DM where the bot cannot post)."""
-    values = view["state"]["values"]
-    picked = [o["value"] for o in values.get(SELECT_BLOCK, {}).get(SELECT_ACTION, {}).get("selected_options") or []]
-    ids = [i for i in picked if is_incident_id(i)]
+    values = payloads.get(view, "state", "values")
+    ids = [i for i in payloads.selected_values(values, SELECT_BLOCK, [SELECT_ACTION]) if is_incident_id(i)]
     if not ids:
         await ack(response_action="errors", errors={SELECT_BLOCK: "Pick at least one incident to resolve."})
         return
+    typed = payloads.optional_text(values, NOTE_BLOCK, NOTE_ACTION, "value", what="note", limit=3000)
+    note = (typed or "").strip() or None
+    metadata = payloads.metadata(view.get("private_metadata"))
+    channel = payloads.text(metadata, "channel", what="channel of the message")
+    thread_ts = payloads.text(metadata, "thread_ts", what="thread of the message", limit=32)
+    user = payloads.slack_id(body, "user", "id", what="user id")
     await ack()
-    note = (values.get(NOTE_BLOCK, {}).get(NOTE_ACTION, {}).get("value") or "").strip() or None
-    metadata = json.loads(view.get("private_metadata") or "{}")
-    user = body["user"]["id"]
     report = await services.incidents.resolve(ids)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
-    await post_or_dm(client, metadata["channel"], message, user=user, thread_ts=metadata["thread_ts"])
+    await post_or_dm(client, channel, message, user=user, thread_ts=thread_ts)
     sync = services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
     services.tasks.spawn(sync, name="sync alert messages")
 

@@ -238,7 +238,7 @@ class AlertService:
         return ActionOutcome(OutcomeKind.DONE, done)
 
     async def _lookup_at_click(self, record: AlertRecord) -> AlertRecord | None:
-        notification = AlertNotification.model_validate(record.notification)
+        notification = AlertNotification.stored(record.notification)
         incident = await self.find_incident(notification, retry=False)
         return await self.store.set_incident(record.id, incident.id) if incident else None
 

@@ -6,16 +6,17 @@ typed and normalised, unknown ones are kept for display only and never drive any
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from bot.api.models import IncidentSeverity
 from bot.parsing import is_incident_id
-from bot.settings import CHANNEL_ID
+from bot.settings import CONVERSATION_ID
 
 
 class AlertAction(StrEnum):
@@ -39,8 +40,11 @@ _ACTION_WORDS = {
     "close": AlertAction.RESOLVE,
     "closed": AlertAction.RESOLVE,
 }
-# An unreplaced template variable such as `$ALERT_NAME`.
-_PLACEHOLDER = re.compile(r"^\$[A-Z][A-Z0-9_]*$")
+# A template variable left unreplaced, whatever the template language: `$ALERT_ID`, `$alert_id`,
+# `${alert.id}`, `{{ alertDef.id }}`, `{% … %}`; or what an unset value renders as (`NaN`, `null`…).
+_PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_][\w.]*\}?|\{\{.*\}\}|\{%.*%\}|(?i:nan|null|none|undefined)", re.DOTALL)
+# The last epoch second of year 9999; epoch numbers above 1e11 are read as milliseconds.
+_LAST_EPOCH_SECOND = 253_402_300_799
 _SEVERITY_WORDS = {
     "critical": IncidentSeverity.CRITICAL,
     "p1": IncidentSeverity.CRITICAL,
@@ -56,8 +60,28 @@ _SEVERITY_WORDS = {
 
 
 def _absent(value: str) -> bool:
-    """Empty, or a template variable Coralogix left unreplaced (`$ALERT_URL`); "$5 over budget" is kept."""
-    return not value.strip() or bool(_PLACEHOLDER.match(value.strip()))
+    """Empty, or a template variable left unreplaced (`$ALERT_URL`, `{{ alert.url }}`); "$5 over budget" is kept."""
+    return not value.strip() or bool(_PLACEHOLDER.fullmatch(value.strip()))
+
+
+def _number(text: str) -> float | None:
+    """`text` as a number when it is one, else None."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _epoch(value: int | float) -> datetime:
+    """Epoch seconds or milliseconds as a UTC datetime; ValueError when out of range (negative, past year 9999)."""
+    try:
+        number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        number = math.inf
+    seconds = number / 1000 if number > 1e11 else number
+    if not 0 <= seconds <= _LAST_EPOCH_SECOND:  # also false for NaN
+        raise ValueError("is out of range: epoch seconds or milliseconds from 1970 to 9999 are accepted")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class AlertNotification(BaseModel):
@@ -81,13 +105,25 @@ class AlertNotification(BaseModel):
     channel: str | None = None
     group_by: str | None = None
 
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> AlertNotification:
+        """A notification read back from the store. It was accepted once: a rule added since (say, a new
+        placeholder syntax) must never make a message already posted impossible to re-render."""
+        return cls.model_validate(data, context={"stored": True})
+
     @field_validator("alert_id", "alert_name", mode="before")
     @classmethod
-    def _text(cls, value: Any) -> Any:
-        if isinstance(value, str) and _PLACEHOLDER.match(value.strip()):
+    def _text(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # a JSON NaN arrives as a float: "nan", refused below
+        if (info.context or {}).get("stored"):
+            return value
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty")
+        if isinstance(value, str) and _PLACEHOLDER.fullmatch(value.strip()):
             # Unreplaced, it would be shared by every alert: their messages would be merged into one.
-            raise ValueError(f"is the unreplaced template placeholder {value.strip()}")
-        return str(value) if isinstance(value, int | float) else value
+            raise ValueError(f"is the unreplaced template placeholder {value.strip()[:100]}")
+        return value
 
     @field_validator("alert_action", mode="before")
     @classmethod
@@ -111,7 +147,7 @@ class AlertNotification(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CHANNEL_ID.match(value):
+        if value is not None and not CONVERSATION_ID.match(value):
             raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
         return value
 
@@ -129,10 +165,13 @@ class AlertNotification(BaseModel):
     def _timestamp(cls, value: Any) -> Any:
         if isinstance(value, str) and _absent(value):
             return None
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-            number = float(value)
-            return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, UTC)
-        return value
+        if isinstance(value, bool):
+            raise ValueError("must be ISO 8601 or epoch seconds or milliseconds")
+        if isinstance(value, int | float):
+            return _epoch(value)
+        if isinstance(value, str) and (number := _number(value)) is not None:
+            return _epoch(number)  # an epoch as text: "1700000000", "1e300", "-1"
+        return value  # ISO 8601, parsed by pydantic
 
     @field_validator("incident_id", mode="before")
     @classmethod
@@ -157,11 +196,3 @@ class AlertNotification(BaseModel):
     def extras(self) -> dict[str, str]:
         """Fields the bot does not know, as text (for display only)."""
         return {k: str(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")}
-
-    @property
-    def safe_url(self) -> str | None:
-        """`alert_url` only when it is an http(s) URL Slack accepts on a button."""
-        url = self.alert_url
-        if url and url.lower().startswith(("https://", "http://")) and len(url) <= 3000 and " " not in url:
-            return url
-        return None

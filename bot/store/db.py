@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.database_url import where
+from bot.formatters.common import safe_url
 from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable
 from bot.store.migrations import current_revision, head_revision, migrate
 from bot.store.tables import (
@@ -161,7 +162,7 @@ class Store:
             return [to_record(r) for r in (await session.scalars(query)).all()]
 
     async def alert_urls(self, incident_ids: list[str]) -> dict[str, str]:
-        """The `alert_url` of the newest alert message of each incident that has one."""
+        """The `alert_url` of the newest alert message of each incident that has one Slack accepts."""
         if not incident_ids:
             return {}
         query = (
@@ -170,9 +171,7 @@ class Store:
         async with self._session() as session:
             rows = (await session.scalars(query)).all()
         return {
-            r.incident_id: str(r.notification["alert_url"])
-            for r in rows
-            if r.incident_id and str(r.notification.get("alert_url") or "").startswith(("https://", "http://"))
+            r.incident_id: url for r in rows if r.incident_id and (url := safe_url(r.notification.get("alert_url")))
         }
 
     async def recent_for_alert(self, alert_id: str, limit: int = 20) -> list[AlertRecord]:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
 import sys
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import aiohttp
+import pytest
+from sqlalchemy import update
 
 from bot.app import build_runtime
 from bot.run import serve
+from bot.store import AlertStatus, Store
+from bot.store.tables import AlertMessageRow
 from tests.conftest import ROOT, make_settings
 from tests.e2e.harness import sign
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
@@ -54,6 +60,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
             "LOG_LEVEL": "DEBUG",
             "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
             "CORALOGIX_WEBHOOK_SECRET": "process-test-webhook-secret",
+            "SLACK_ALERT_CHANNELS_ALLOWED": "C0OPS, C0DISK",  # the channel the notification below names
         }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -131,6 +138,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
             PORT=port,
             DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
             CORALOGIX_WEBHOOK_SECRET="socket-mode-webhook-secret",
+            SLACK_ALERT_CHANNELS_ALLOWED="C0DISK",
         )
         runtime = await build_runtime(settings, lookup_interval=0.01)
         stop = asyncio.Event()
@@ -171,3 +179,36 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
         finally:
             stop.set()
             await asyncio.wait_for(server, timeout=10)
+
+
+async def test_serve_prunes_old_records_at_start_and_stops_promptly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve() prunes at once (an alert message resolved long ago goes, an open one stays), and stopping does not
+    wait for the next prune six hours later."""
+    caplog.set_level(logging.INFO, logger="bot.store.retention")
+    database = f"sqlite:///{tmp_path}/bot.sqlite3"
+    store = await Store.open(database)
+    for ts in ("1.1", "1.2"):
+        await store.add_alert(channel="C0OLD", ts=ts, alert_id="a", incident_id=None, notification={})
+    async with store.engine.begin() as connection:
+        long_ago = datetime.now(UTC) - timedelta(days=31)
+        resolved = update(AlertMessageRow).where(AlertMessageRow.ts == "1.1")
+        await connection.execute(resolved.values(status=AlertStatus.RESOLVED.value, status_at=long_ago))
+    await store.close()
+    runtime = await build_runtime(make_settings(PORT=free_port(), DATABASE_URL=database, RETENTION_DAYS=30))
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(runtime, stop))
+    try:
+        await wait_for(lambda: "pruned 1 resolved" in caplog.text or server.done(), what="the first prune")
+    finally:
+        stop.set()
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(server, timeout=5)
+    assert asyncio.get_running_loop().time() - started < 2
+    store = await Store.open(database)
+    try:
+        assert await store.by_message("C0OLD", "1.1") is None
+        assert await store.by_message("C0OLD", "1.2") is not None
+    finally:
+        await store.close()

@@ -335,10 +335,19 @@ def test_no_url_no_open_button(url: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "data:text/html,x", "ftp://example.com/x", "team.coralogix.com/#/alerts/1"]
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "ftp://example.com/x",
+        "team.coralogix.com/#/alerts/1",
+        "https://example.com/a b",
+        "https://example.com/a|b",
+        "https://example.com/\x1b[31m",
+    ],
 )
 def test_unsafe_url_no_open_button(url: str) -> None:
-    """A javascript:, data:, other-scheme or scheme-less URL never becomes a button."""
+    """A javascript:, data:, other-scheme, scheme-less, spaced, `|` or control-character URL never becomes a button."""
     message = alert_message(notification(alert_url=url), AlertState())
     assert action_ids(message) == [ActionId.RESOLVE, ActionId.ACKNOWLEDGE]
     assert url not in everything(message)

@@ -158,6 +158,20 @@ def test_open_button_only_with_a_url() -> None:
     assert [len(r["elements"]) for r in rows] == [1, 1, 2]
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["https://acme.coralogix.com/a b", "javascript:alert(1)", "https://x.example/<!here>", "https://x/" + "y" * 3000],
+    ids=["space", "scheme", "link-syntax", "too-long"],
+)
+def test_a_bad_url_drops_only_its_button(bad: str) -> None:
+    """A link Slack would refuse loses its Open button; the view stays valid and the other links stay."""
+    good = "https://acme.coralogix.com/#/incidents/" + uuid(0)
+    view = home_view(many(2), now=NOW, urls={uuid(0): good, uuid(1): bad})
+    assert_valid_home(view)
+    assert [b["url"] for b in buttons(view, ActionId.HOME_OPEN)] == [good]
+    assert len(buttons(view, ActionId.HOME_RESOLVE)) == 2
+
+
 def test_no_urls_no_open_buttons() -> None:
     """Without urls there is no Open button at all."""
     assert buttons(home_view(many(3), now=NOW), ActionId.HOME_OPEN) == []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from unittest.mock import AsyncMock
 
 import pytest
 from slack_bolt.async_app import AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
 
 from bot.api import ServerError
+from bot.errors import BadPayload
 from bot.listeners.errors import handle_error
 
 
@@ -56,3 +59,78 @@ async def test_refused_response_url_falls_back_to_an_ephemeral_message() -> None
     await handle_error(RuntimeError("x"), {"response_url": "http://x"}, respond, client, context())
     client.chat_postEphemeral.assert_awaited_once()
     assert client.chat_postEphemeral.call_args.kwargs["user"] == "U1"
+
+
+# -- refused input ---------------------------------------------------------------------------
+
+
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> bool:
+    """Whether no log record, at any level, carries a traceback."""
+    return not [r for r in caplog.records if r.exc_info]
+
+
+async def test_refusal_without_a_user_is_a_400_naming_what_was_wrong(caplog: pytest.LogCaptureFixture) -> None:
+    """Nobody to tell: a 400 whose body says why (and asks Slack not to retry), logged once without a traceback."""
+    client = AsyncMock(spec=AsyncWebClient)
+    answer = await handle_error(BadPayload("no usable view id"), {}, None, client, AsyncBoltContext())
+    assert answer is not None
+    assert answer.status == 400
+    assert json.loads(answer.body) == {"error": "no usable view id"}
+    assert answer.headers["x-slack-no-retry"] == ["1"]
+    assert not client.mock_calls
+    assert no_tracebacks(caplog)
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+
+
+@pytest.mark.parametrize("user", ["U1> <!channel>", 5, "", None])
+async def test_a_user_that_is_no_slack_id_counts_as_nobody(user: object) -> None:
+    """Only a real Slack id is told anything; anything else in its place makes the refusal a 400."""
+    context = AsyncBoltContext()
+    context["user_id"] = user
+    client = AsyncMock(spec=AsyncWebClient)
+    answer = await handle_error(BadPayload("x"), {}, None, client, context)
+    assert answer is not None and answer.status == 400
+    assert not client.mock_calls
+
+
+async def test_refusal_in_a_modal_is_shown_under_its_block() -> None:
+    """A refused view submission with a block to blame answers response_action errors: the modal says why."""
+    error = BadPayload("A picked option carried null instead of an id.", block_id="incidents")
+    client = AsyncMock(spec=AsyncWebClient)
+    answer = await handle_error(error, {"type": "view_submission"}, None, client, context())
+    assert answer is not None and answer.status == 200
+    assert json.loads(answer.body) == {
+        "response_action": "errors",
+        "errors": {"incidents": "A picked option carried null instead of an id."},
+    }
+    assert not client.mock_calls
+
+
+async def test_refusal_of_a_person_tells_them_ephemerally_and_acks(caplog: pytest.LogCaptureFixture) -> None:
+    """Someone acted: they get the reason (escaped) and an error id where they are; Slack gets a plain 200."""
+    client = AsyncMock(spec=AsyncWebClient)
+    answer = await handle_error(BadPayload("no <channel> id"), {}, None, client, context())
+    assert answer is not None and (answer.status, answer.body) == (200, "")
+    text = client.chat_postEphemeral.call_args.kwargs["text"]
+    assert "no &lt;channel&gt; id" in text and "Error id: `E" in text
+    assert no_tracebacks(caplog)
+
+
+async def test_refusal_without_a_channel_reaches_the_person_by_dm() -> None:
+    """No channel (a modal, Home, a mangled click): the app's DM with the person."""
+    ctx = AsyncBoltContext()
+    ctx["user_id"], ctx["channel_id"] = "U0DM", {"id": "C1"}
+    client = AsyncMock(spec=AsyncWebClient)
+    await handle_error(BadPayload("x"), {}, None, client, ctx)
+    assert client.chat_postMessage.call_args.kwargs["channel"] == "U0DM"
+    client.chat_postEphemeral.assert_not_called()
+
+
+async def test_a_failed_report_of_a_refusal_logs_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """When Slack refuses the report itself, that is one warning line, still without a traceback."""
+    client = AsyncMock(spec=AsyncWebClient)
+    client.chat_postEphemeral.side_effect = SlackApiError("refused", {"ok": False, "error": "channel_not_found"})
+    answer = await handle_error(BadPayload("x"), {}, None, client, context())
+    assert answer is not None and answer.status == 200
+    assert any("could not tell the user" in r.getMessage() for r in caplog.records)
+    assert no_tracebacks(caplog)

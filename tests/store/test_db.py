@@ -596,3 +596,14 @@ async def test_two_processes_starting_together_migrate_once(database_url: str) -
     finally:
         await first.close()
         await second.close()
+
+
+async def test_alert_urls_keep_the_newest_link_slack_accepts(store: Store) -> None:
+    """Per incident the newest usable alert_url wins; a newer unusable one never hides an older good one."""
+    good, newer_good = "https://t.coralogix.com/#/alerts/1", "https://t.coralogix.com/#/alerts/2"
+    await add(store, ts="1.1", incident_id="inc-a", notification={**NOTIFICATION, "alert_url": good})
+    await add(store, ts="1.2", incident_id="inc-a", notification={**NOTIFICATION, "alert_url": "https://t/a b"})
+    await add(store, ts="1.3", incident_id="inc-b", notification={**NOTIFICATION, "alert_url": good})
+    await add(store, ts="1.4", incident_id="inc-b", notification={**NOTIFICATION, "alert_url": newer_good})
+    await add(store, ts="1.5", incident_id="inc-c", notification={**NOTIFICATION, "alert_url": "javascript:x"})
+    assert await store.alert_urls(["inc-a", "inc-b", "inc-c", "inc-d"]) == {"inc-a": good, "inc-b": newer_good}
