@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 from bot.settings import FIELD_NAMES, Settings
+from tests.fakes.coralogix import API_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 # Verbatim copies of Coralogix's OpenAPI files, Slack's manifest schema and Slack request bodies (see its README).
@@ -26,7 +27,7 @@ PAYLOADS = CONTRACTS / "slack-payloads"
 BASE_SETTINGS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "xoxb-test-token",
     "SLACK_SIGNING_SECRET": "test-signing-secret",
-    "CORALOGIX_API_KEY": "cx-test-key",
+    "CORALOGIX_API_KEY": API_KEY,  # the key the fake Coralogix accepts
 }
 
 

@@ -19,6 +19,7 @@ from bot.doctor import Check, check_coralogix, check_database, check_slack, chec
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
+from tests.fakes.coralogix import API_KEY
 
 ALL_SCOPES = ",".join(sorted(BOT_SCOPES))
 LEGACY_LIST = "/mgmt/openapi/v1/incidents"
@@ -148,7 +149,7 @@ async def test_only_read_only_calls(
     assert coralogix.seen == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
     for request in coralogix.requests:
         assert json.loads(request.content) == {"pagination": {"pageSize": 1}}
-        assert request.headers["Authorization"] == "Bearer cx-test-key"
+        assert request.headers["Authorization"] == f"Bearer {API_KEY}"
         assert "resolve" not in request.url.path
         assert "close" not in request.url.path
 
@@ -159,7 +160,7 @@ async def test_secrets_not_printed(slack_client: AsyncWebClient, coralogix: Fake
     _, lines = await doctor(make_settings(), slack_client, coralogix)
     report = "\n".join(lines)
     assert "xoxb-test-token" not in report
-    assert "cx-test-key" not in report
+    assert API_KEY not in report
 
 
 async def test_socket_mode_reported(slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> None:

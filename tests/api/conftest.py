@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from bot.api import ApiVersion, CoralogixClient, RetryPolicy
 from bot.settings import REGION_HOSTS, Region
-from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep
+from tests.fakes.coralogix import API_KEY
+from tests.fakes.http import ClientFactory, RecordingSleep
 
 
 @pytest.fixture

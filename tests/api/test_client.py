@@ -30,7 +30,8 @@ from bot.api import (
     RetryPolicy,
     ServerError,
 )
-from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep, Script, load_fixture, ok
+from tests.fakes.coralogix import API_KEY, load_fixture
+from tests.fakes.http import ClientFactory, RecordingSleep, Script, ok
 
 IDS = ["7c2e4a61-9f3b-4d85-b1a7-0e6c8d2f4b93", "b5d7f9a1-3c5e-4708-9a2b-4c6e8f0a1b3d"]
 ONE_ID = IDS[0]

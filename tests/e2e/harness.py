@@ -209,3 +209,6 @@ async def running_bot(
         bot_url = await stack.enter_async_context(serve_app(runtime.web_app()))
         http = await stack.enter_async_context(aiohttp.ClientSession())
         yield Harness(slack=slack, coralogix=coralogix, bot_url=bot_url, http=http, runtime=runtime)
+        assert not coralogix.unexpected, (
+            f"the bot made requests the fake Coralogix does not serve: {coralogix.unexpected}"
+        )

@@ -15,7 +15,8 @@ from bot.api import ApiVersion, CoralogixClient, RetryPolicy
 from bot.api.models import IncidentSeverity
 from bot.services.incidents import OPEN_SCAN_LIMIT, IncidentService
 from bot.settings import REGION_HOSTS, Region
-from tests.fakes.coralogix_transport import API_KEY, RecordingSleep, make_incident
+from tests.fakes.coralogix import API_KEY, make_incident
+from tests.fakes.http import RecordingSleep
 
 LIST_PATH = "/mgmt/openapi/v1/incidents"
 OPEN_STATUSES = ["INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATUS_ACKNOWLEDGED"]
