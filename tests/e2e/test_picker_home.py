@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import secrets
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, EventType
 from tests.e2e.harness import Harness, running_bot
+from tests.factories import uuid
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
 from tests.fakes.slack import FakeSlack
@@ -139,7 +140,7 @@ async def test_severity_filter_reloads_the_list() -> None:
 async def test_many_incidents_switch_to_type_ahead_and_options_are_filtered() -> None:
     """Past 100 open incidents the picker searches as you type; the options request answers matching incidents."""
     cx = FakeCoralogix()
-    cx.add(*(make_incident(str(uuid.UUID(int=n + 1, version=4)), f"Service {n} latency") for n in range(120)))
+    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
     cx.add(make_incident(CRIT, "Payments down"))
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
@@ -189,7 +190,7 @@ async def home_event(bot: Harness, user: str = "U0HOME") -> None:
         "tab": "home",
         "event_ts": "1700000500.000100",
     }
-    status, _ = await bot.event(event, event_id=f"EvHome{uuid.uuid4().hex[:6]}")
+    status, _ = await bot.event(event, event_id=f"EvHome{secrets.token_hex(3)}")
     assert status == 200
 
 
@@ -260,7 +261,7 @@ async def test_help_command_is_one_ephemeral_screen() -> None:
 async def test_slow_search_answers_in_time_and_the_next_keystroke_gets_the_result() -> None:
     """Coralogix slower than Slack's options deadline: a "slow" option within 3 s, then the cached result."""
     cx = FakeCoralogix()
-    cx.add(*(make_incident(str(uuid.UUID(int=n + 1, version=4)), f"Service {n} latency") for n in range(120)))
+    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
     cx.add(make_incident(CRIT, "Payments down"))
     async with running_bot(cx) as bot:
         view = await open_picker(bot)

@@ -6,11 +6,11 @@ import asyncio
 import json
 import re
 import time
-import uuid
 
 import pytest
 
 from tests.e2e.harness import running_bot, sign
+from tests.factories import uuid
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
 from tests.fakes.slack import FakeSlack
@@ -136,7 +136,7 @@ async def test_hostile_incident_name_is_escaped() -> None:
 
 async def test_five_hundred_ids() -> None:
     """500 ids: one resolve call, every id accounted for, and a message within Block Kit limits."""
-    ids = [str(uuid.UUID(int=n + 1, version=4)) for n in range(500)]
+    ids = [uuid(n + 1) for n in range(500)]
     async with running_bot(fake_with(*ids)) as bot:
         status, _ = await bot.command("\n".join(ids))
         assert status == 200

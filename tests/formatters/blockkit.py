@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from bot.api.models import Incident, IncidentSeverity, IncidentStatus
 from bot.formatters.common import SECTION_TEXT_LIMIT
+from tests.factories import uuid
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -39,11 +40,6 @@ def validate_deep(obj: JsonObject) -> None:
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 EVIL = "<!channel> <https://evil|x> &"
 APP_LABEL = "coralogix.metadata.applicationName"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
 def incident(

@@ -13,7 +13,8 @@ from bot.api.models import Incident, IncidentSeverity
 from bot.formatters.common import SECTION_TEXT_LIMIT
 from bot.formatters.home import HOME_LIMIT, home_view
 from bot.ids import ActionId
-from tests.formatters.blockkit import EVIL, NOW, incident, strings, uuid, validate_deep
+from tests.factories import uuid
+from tests.formatters.blockkit import EVIL, NOW, incident, strings, validate_deep
 
 
 def many(n: int) -> list[Incident]:

@@ -21,7 +21,8 @@ from bot.formatters.picker import (
     read_metadata,
 )
 from bot.ids import ActionId, BlockId, CallbackId
-from tests.formatters.blockkit import EVIL, NOW, incident, uuid
+from tests.factories import uuid
+from tests.formatters.blockkit import EVIL, NOW, incident
 from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
 
 CHANNEL = "C0123ABCD"

@@ -10,18 +10,14 @@ from pydantic import SecretStr
 from bot.api import ApiVersion, AuthenticationError, CoralogixClient, RetryPolicy
 from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
 from bot.settings import REGION_HOSTS, Region
+from tests.factories import uuid
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.http import RecordingSleep
 
 MAX_ATTEMPTS = 3
 
 
-def uid(n: int) -> str:
-    """A realistic incident id, numbered."""
-    return f"5a1e0c7d-0000-4000-8000-{n:012d}"
-
-
-A, B, C, D, E = (uid(n) for n in range(1, 6))
+A, B, C, D, E = (uuid(n) for n in range(1, 6))
 UNKNOWN = "00000000-dead-4bee-8f00-000000000000"
 
 
@@ -168,7 +164,7 @@ async def test_left_out_but_resolved_on_read_back_is_resolved(fake: FakeCoralogi
 
 async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: IncidentService) -> None:
     """2500 ids take 3 resolve calls of at most 1000 ids, with never more than 4 calls in flight."""
-    ids = [uid(n) for n in range(2500)]
+    ids = [uuid(n) for n in range(2500)]
     fake.add(*ids)
     fake.delay = 0.005  # long enough for concurrent calls to overlap inside the fake
 
@@ -185,7 +181,7 @@ async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: In
 
 async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix, service: IncidentService) -> None:
     """Bisecting a chunk with a few rejected ids isolates each one with never more than 4 calls in flight."""
-    ids = [uid(n) for n in range(200)]
+    ids = [uuid(n) for n in range(200)]
     bad = {ids[7], ids[100], ids[181]}
     fake.add(*ids)
     fake.reject = dict.fromkeys(bad, 400)
@@ -200,7 +196,7 @@ async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix,
 
 async def test_bisection_is_bounded_when_everything_is_rejected(fake: FakeCoralogix, service: IncidentService) -> None:
     """A rejection of every id costs at most 1 + BISECT_CALL_BUDGET resolve calls, not 2n - 1, and fails them all."""
-    ids = [uid(n) for n in range(1000)]
+    ids = [uuid(n) for n in range(1000)]
     fake.add(*ids)
     fake.reject = dict.fromkeys(ids, 400)
 

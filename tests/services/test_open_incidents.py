@@ -12,20 +12,16 @@ from bot.api import ApiVersion, CoralogixClient, RetryPolicy
 from bot.api.models import IncidentSeverity
 from bot.services.incidents import OPEN_SCAN_LIMIT, IncidentService
 from bot.settings import REGION_HOSTS, Region
+from tests.factories import uuid
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.http import RecordingSleep
 
 OPEN_STATUSES = ["INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATUS_ACKNOWLEDGED"]
 
 
-def uid(n: int) -> str:
-    """A realistic incident id, numbered."""
-    return f"5a1e0c7d-0000-4000-8000-{n:012d}"
-
-
 def wire(n: int, severity: str | None, created: str | None, name: str = "") -> dict[str, Any]:
     """A spec-shaped open incident numbered `n`; None leaves severity or createdAt out, as proto3 JSON does."""
-    incident = make_incident(uid(n), name or f"Incident {n}")
+    incident = make_incident(uuid(n), name or f"Incident {n}")
     for key, value in (("severity", severity), ("createdAt", created)):
         if value is None:
             incident.pop(key, None)
@@ -100,7 +96,7 @@ async def test_sorted_by_severity_then_newest(fake: FakeCoralogix, service: Inci
         wire(11, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z"),
     )
     found = await service.open_incidents()
-    assert [i.id for i in found] == [uid(n) for n in (6, 11, 4, 10, 7, 5, 3, 1, 2, 9, 8)]
+    assert [i.id for i in found] == [uuid(n) for n in (6, 11, 4, 10, 7, 5, 3, 1, 2, 9, 8)]
 
 
 async def test_limit_keeps_the_most_urgent(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -119,7 +115,7 @@ async def test_limit_keeps_the_most_urgent(fake: FakeCoralogix, service: Inciden
         )
     )
     found = await service.open_incidents(limit=2)
-    assert [i.id for i in found] == [uid(2), uid(3)]
+    assert [i.id for i in found] == [uuid(2), uuid(3)]
     assert len(bodies(fake)) == 1
 
 
@@ -156,7 +152,7 @@ async def test_search_sorted_most_urgent_first(fake: FakeCoralogix, service: Inc
         wire(3, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z", name="cache down"),
     )
     found = await service.search_open("db", None)
-    assert [i.id for i in found] == [uid(2), uid(1)]
+    assert [i.id for i in found] == [uuid(2), uuid(1)]
 
 
 @pytest.mark.parametrize("again", ["Checkout", "  Checkout ", "\tCheckout\n"])
@@ -166,7 +162,7 @@ async def test_same_query_within_ttl_is_cached(fake: FakeCoralogix, service: Inc
     first = await service.search_open("Checkout", IncidentSeverity.ERROR)
     second = await service.search_open(again, IncidentSeverity.ERROR)
     assert len(bodies(fake)) == 1
-    assert [i.id for i in second] == [i.id for i in first] == [uid(1)]
+    assert [i.id for i in second] == [i.id for i in first] == [uuid(1)]
 
 
 async def test_different_query_is_asked(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -190,11 +186,11 @@ async def test_different_severity_is_a_different_entry(fake: FakeCoralogix, serv
         [IncidentSeverity.WARNING.value],
         None,
     ]
-    assert [i.id for i in critical] == [uid(1)]
-    assert [i.id for i in warning] == [uid(2)]
-    assert [i.id for i in every] == [uid(1), uid(2)]
+    assert [i.id for i in critical] == [uuid(1)]
+    assert [i.id for i in warning] == [uuid(2)]
+    assert [i.id for i in every] == [uuid(1), uuid(2)]
     again = await service.search_open(" db ", IncidentSeverity.WARNING)
-    assert [i.id for i in again] == [uid(2)]
+    assert [i.id for i in again] == [uuid(2)]
     assert len(bodies(fake)) == 3
 
 
