@@ -30,6 +30,14 @@ def fake_open() -> FakeCoralogix:
     return cx
 
 
+def fake_many_open() -> FakeCoralogix:
+    """121 open incidents, past the picker's static list of 100: "Service n latency" 120 times, then "Payments down"."""
+    cx = FakeCoralogix()
+    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
+    cx.add(make_incident(CRIT, "Payments down"))
+    return cx
+
+
 def input_element(view: dict[str, Any]) -> dict[str, Any]:
     """The incidents select of a picker view."""
     block = next(b for b in view["blocks"] if b.get("block_id") == BlockId.PICKER_INCIDENTS)
@@ -139,9 +147,7 @@ async def test_severity_filter_reloads_the_list() -> None:
 
 async def test_many_incidents_switch_to_type_ahead_and_options_are_filtered() -> None:
     """Past 100 open incidents the picker searches as you type; the options request answers matching incidents."""
-    cx = FakeCoralogix()
-    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
-    cx.add(make_incident(CRIT, "Payments down"))
+    cx = fake_many_open()
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         assert input_element(view)["type"] == "multi_external_select"
@@ -260,9 +266,7 @@ async def test_help_command_is_one_ephemeral_screen() -> None:
 
 async def test_slow_search_answers_in_time_and_the_next_keystroke_gets_the_result() -> None:
     """Coralogix slower than Slack's options deadline: a "slow" option within 3 s, then the cached result."""
-    cx = FakeCoralogix()
-    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
-    cx.add(make_incident(CRIT, "Payments down"))
+    cx = fake_many_open()
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         cx.delay = 2.5
