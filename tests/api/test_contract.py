@@ -22,16 +22,15 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.testing import MockResponse
-from pydantic import SecretStr
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus, RetryPolicy
+from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus
 from bot.api.routes import routes_for
 from bot.services.incidents import IncidentService
 from bot.settings import REGION_HOSTS, Region
 from tests.conftest import SPECS
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, load_fixture, make_incident
-from tests.fakes.http import ClientFactory, ok
+from tests.fakes.http import ClientFactory, coralogix_client, ok
 
 SPEC_FILES = {"lts": "incidents-lts.yaml", "v5": "incidents-v5.yaml"}
 # Names the specs list as `required` although they are proto oneof group names, never JSON keys.
@@ -322,13 +321,7 @@ async def test_fake_coralogix_speaks_the_contract(version: ApiVersion) -> None:
     fake.add(make_incident("c0ffee00-0000-4000-8000-000000000004", status="INCIDENT_STATUS_RESOLVED"))
     fake.unreported = {IDS[1]}
     ids = [*IDS, "c0ffee00-0000-4000-8000-000000000003", "c0ffee00-0000-4000-8000-000000000004", "unknown-id"]
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=version,
-        retry=RetryPolicy.off(),
-        transport=fake.transport(),
-    )
+    client = coralogix_client(fake.transport(), version=version)
     try:
         await IncidentService(client).resolve(ids)
     finally:
@@ -345,13 +338,7 @@ async def test_fake_coralogix_answers_every_operation_by_the_contract(version: A
     fake.add(*(make_incident(i, "Checkout latency p99 > 2s") for i in IDS))
     for incident in fake.incidents.values():
         incident["contextualLabels"]["alert_id"] = ALERT_ID  # so the list call's filter finds them
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=version,
-        retry=RetryPolicy.off(),
-        transport=fake.transport(),
-    )
+    client = coralogix_client(fake.transport(), version=version)
     try:
         for call in CALLS.values():
             await call(client)

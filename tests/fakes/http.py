@@ -1,8 +1,8 @@
 """Small helpers for the Coralogix client's unit tests, plugged in at the transport seam.
 
-`Script` answers from a fixed list instead of a fake API, `ok` is a 200 JSON answer, and
-`RecordingSleep` stands in for `asyncio.sleep` in the client's retries. The fake Coralogix itself
-lives in `tests.fakes.coralogix`.
+`coralogix_client` builds the real client on a transport, `Script` answers from a fixed list
+instead of a fake API, `ok` is a 200 JSON answer, and `RecordingSleep` stands in for
+`asyncio.sleep` in the client's retries. The fake Coralogix itself lives in `tests.fakes.coralogix`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from bot.api import CoralogixClient
+from bot.api import ApiVersion, CoralogixClient, RetryPolicy
+from bot.settings import REGION_HOSTS, Region
+from tests.fakes.coralogix import API_KEY
 
 ClientFactory = Callable[..., CoralogixClient]  # the `make_client` fixture of tests/api
 Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
@@ -32,6 +35,24 @@ class RecordingSleep:
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+
+
+def coralogix_client(
+    transport: httpx.AsyncBaseTransport,
+    *,
+    version: ApiVersion = ApiVersion.LTS,
+    retry: RetryPolicy | None = None,
+    sleep: RecordingSleep | None = None,
+) -> CoralogixClient:
+    """The real client for EU1 with the fake's API key, on `transport`; retries off unless given, never waiting."""
+    return CoralogixClient(
+        host=REGION_HOSTS[Region.EU1],
+        api_key=SecretStr(API_KEY),
+        version=version,
+        retry=retry or RetryPolicy.off(),
+        transport=transport,
+        sleep=sleep or RecordingSleep(),
+    )
 
 
 @dataclass

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import SecretStr
 
-from bot.api import ApiVersion, AuthenticationError, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion, AuthenticationError, RetryPolicy
 from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
-from bot.settings import REGION_HOSTS, Region
 from tests.factories import uuid
-from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
-from tests.fakes.http import RecordingSleep
+from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.fakes.http import RecordingSleep, coralogix_client
 
 MAX_ATTEMPTS = 3
 
@@ -43,14 +41,8 @@ def sleep() -> RecordingSleep:
 @pytest.fixture
 async def service(fake: FakeCoralogix, version: ApiVersion, sleep: RecordingSleep) -> AsyncIterator[IncidentService]:
     """The service over a real client wired to the fake, with retries on (and instant)."""
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=version,
-        retry=RetryPolicy(max_attempts=MAX_ATTEMPTS),
-        transport=fake.transport(),
-        sleep=sleep,
-    )
+    retry = RetryPolicy(max_attempts=MAX_ATTEMPTS)
+    client = coralogix_client(fake.transport(), version=version, retry=retry, sleep=sleep)
     yield IncidentService(client)
     await client.aclose()
 

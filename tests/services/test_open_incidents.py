@@ -6,15 +6,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from bot.api import ApiVersion, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion
 from bot.api.models import IncidentSeverity
 from bot.services.incidents import OPEN_SCAN_LIMIT, IncidentService
-from bot.settings import REGION_HOSTS, Region
 from tests.factories import uuid
-from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
-from tests.fakes.http import RecordingSleep
+from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.fakes.http import coralogix_client
 
 OPEN_STATUSES = ["INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATUS_ACKNOWLEDGED"]
 
@@ -49,14 +47,7 @@ def filters(fake: FakeCoralogix) -> list[dict[str, Any]]:
 @pytest.fixture
 async def service(fake: FakeCoralogix) -> AsyncIterator[IncidentService]:
     """The service over a real client for EU1 (legacy paths, retries off) wired to the fake; it may only list."""
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=ApiVersion.LTS,
-        retry=RetryPolicy.off(),
-        transport=fake.transport(),
-        sleep=RecordingSleep(),
-    )
+    client = coralogix_client(fake.transport())
     yield IncidentService(client)
     await client.aclose()
     assert all(c.operation == "list" for c in fake.calls), "the service only lists here"
