@@ -27,6 +27,14 @@ def strings(value: Any) -> Iterator[str]:
             yield from strings(item)
 
 
+def assert_block_valid(raw: dict[str, Any]) -> None:
+    """slack_sdk parses the block as its own type and accepts it and every object nested in it."""
+    parsed = Block.parse(raw)
+    assert parsed is not None
+    assert parsed.type == raw["type"]
+    validate_deep(parsed)
+
+
 def validate_deep(obj: JsonObject) -> None:
     """`validate_json()` on a slack_sdk object and every object nested in it (it does not recurse itself)."""
     obj.validate_json()
@@ -62,6 +70,11 @@ def incident(
     )
 
 
+def many(n: int) -> list[Incident]:
+    """`n` distinct incidents."""
+    return [incident(i) for i in range(n)]
+
+
 def assert_valid_view(view: dict[str, Any], callback_id: str | None = None) -> None:
     """The view keeps Slack's modal/Home limits and slack_sdk accepts it and every block in it."""
     if callback_id is not None:
@@ -77,7 +90,4 @@ def assert_valid_view(view: dict[str, Any], callback_id: str | None = None) -> N
     for raw in view["blocks"]:
         if raw["type"] == "section":
             assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+        assert_block_valid(raw)
