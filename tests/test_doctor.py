@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -16,7 +15,7 @@ from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.coralogix import API_KEY, FakeCoralogix
-from tests.fakes.server import serve_app
+from tests.fakes.server import free_port, serve_app
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ALL_SCOPES = ",".join(sorted(BOT_SCOPES))
@@ -155,10 +154,7 @@ async def test_no_scopes_reported(slack_client: AsyncWebClient, fake_slack: Fake
 
 async def test_slack_unreachable() -> None:
     """A Slack URL nobody listens on gives a ✘ line naming SLACK_API_URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = AsyncWebClient(token=VALID_TOKEN, base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[])
+    client = AsyncWebClient(token=VALID_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/api/", retry_handlers=[])
     [check] = await check_slack(client)
     assert not check.ok
     assert "SLACK_API_URL" in check.text

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,17 +15,10 @@ import aiohttp
 
 from tests.conftest import ROOT
 from tests.fakes.coralogix import API_KEY
-from tests.fakes.server import wait_for
+from tests.fakes.server import free_port, wait_for
 from tests.fakes.slack import VALID_TOKEN
 
 SIGNING_SECRET = "test-signing-secret"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bot_environment(**settings: Any) -> dict[str, str]:

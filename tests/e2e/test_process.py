@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -18,17 +17,10 @@ from bot.run import serve
 from tests.conftest import ROOT, make_settings
 from tests.e2e.harness import sign
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
-from tests.fakes.server import serve_app, wait_for
+from tests.fakes.server import free_port, serve_app, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ID_A = "11111111-1111-4111-8111-111111111111"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) -> None:

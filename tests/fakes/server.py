@@ -1,12 +1,20 @@
-"""Start an aiohttp application on a free loopback port for the length of a test."""
+"""Loopback helpers: serve an aiohttp application for the length of a test, find a free port, wait for a condition."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @asynccontextmanager
