@@ -25,9 +25,10 @@ SPECS = CONTRACTS / "coralogix"
 MANIFEST_SCHEMA = CONTRACTS / "slack-manifest" / "manifest.schema.1.0.0.json"
 PAYLOADS = CONTRACTS / "slack-payloads"
 
+SIGNING_SECRET = "test-signing-secret"  # what the e2e tests sign Slack's requests with
 BASE_SETTINGS: dict[str, str] = {
     "SLACK_BOT_TOKEN": VALID_TOKEN,  # the token the fake Slack accepts
-    "SLACK_SIGNING_SECRET": "test-signing-secret",
+    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
     "CORALOGIX_API_KEY": API_KEY,  # the key the fake Coralogix accepts
 }
 

@@ -18,12 +18,11 @@ from bot.api import CoralogixClient, RetryPolicy
 from bot.app import Runtime, build_runtime
 from bot.server import SLACK_EVENTS_PATH
 from bot.webhook import WEBHOOK_PATH
-from tests.conftest import make_settings
+from tests.conftest import SIGNING_SECRET, make_settings
 from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import serve_app
 from tests.fakes.slack import FakeSlack
 
-SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 ALERT_CHANNEL = "C0ALERTS"
 # Real backoff shape, but short, so the retry tests take milliseconds plus any Retry-After.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from contextlib import AsyncExitStack
@@ -14,8 +13,9 @@ import aiohttp
 
 from bot.app import build_runtime
 from bot.run import serve
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
+from tests.e2e.processes import bot_environment
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.server import free_port, serve_app, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
@@ -34,19 +34,14 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     async with AsyncExitStack() as stack:
         slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
         cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": VALID_TOKEN,
-            "SLACK_SIGNING_SECRET": "test-signing-secret",
-            "SLACK_API_URL": slack.api_url,
-            "CORALOGIX_API_KEY": API_KEY,
-            "CORALOGIX_API_URL": cx.base_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "DEBUG",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
-            "CORALOGIX_WEBHOOK_SECRET": "process-test-webhook-secret",
-        }
+        env = bot_environment(
+            SLACK_API_URL=slack.api_url,
+            CORALOGIX_API_URL=cx.base_url,
+            PORT=port,
+            LOG_LEVEL="DEBUG",
+            DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
+            CORALOGIX_WEBHOOK_SECRET="process-test-webhook-secret",
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -103,7 +98,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     log = output.decode()
     assert process.returncode == 0, log
     assert "Traceback" not in log
-    for secret in (VALID_TOKEN, "test-signing-secret", API_KEY, "process-test-webhook-secret"):
+    for secret in (VALID_TOKEN, SIGNING_SECRET, API_KEY, "process-test-webhook-secret"):
         assert secret not in log
 
 

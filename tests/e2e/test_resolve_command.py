@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.conftest import SIGNING_SECRET
 from tests.e2e.harness import running_bot, sign
 from tests.factories import uuid
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
@@ -54,7 +55,7 @@ async def test_two_ids_resolved_and_summarised() -> None:
 
 @pytest.mark.parametrize(
     ("secret", "age", "tamper"),
-    [("wrong-secret", 0, False), ("test-signing-secret", 400, False), ("test-signing-secret", 0, True)],
+    [("wrong-secret", 0, False), (SIGNING_SECRET, 400, False), (SIGNING_SECRET, 0, True)],
     ids=["forged", "stale", "tampered"],
 )
 async def test_bad_signatures_are_refused(secret: str, age: int, tamper: bool) -> None:
