@@ -15,7 +15,7 @@ from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.coralogix import API_KEY, FakeCoralogix
-from tests.fakes.server import free_port, serve_app
+from tests.fakes.server import free_port, serving
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ALL_SCOPES = ",".join(sorted(BOT_SCOPES))
@@ -29,8 +29,7 @@ V4_LIST = "/mgmt/openapi/4/incidents/incidents/v1"
 async def fake_slack() -> AsyncIterator[FakeSlack]:
     """The fake Slack on 127.0.0.1, granting every scope the bot needs; tests adjust it before the doctor runs."""
     slack = FakeSlack(scopes=ALL_SCOPES, app_token=APP_TOKEN)
-    async with serve_app(slack.app()) as url:
-        slack.base_url = url
+    async with serving(slack):
         yield slack
 
 

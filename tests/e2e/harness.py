@@ -20,7 +20,7 @@ from bot.server import SLACK_EVENTS_PATH
 from bot.webhook import WEBHOOK_PATH
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.fakes.coralogix import FakeCoralogix
-from tests.fakes.server import serve_app
+from tests.fakes.server import serve_app, serving
 from tests.fakes.slack import FakeSlack
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
@@ -192,8 +192,7 @@ async def running_bot(
     slack = slack or FakeSlack()
     coralogix = coralogix or FakeCoralogix()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        coralogix.base_url = await stack.enter_async_context(serve_app(coralogix.app()))
+        await stack.enter_async_context(serving(slack, coralogix))
         folder = stack.enter_context(tempfile.TemporaryDirectory())
         defaults = {
             "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bot.sqlite3",

@@ -17,7 +17,7 @@ from tests.conftest import ROOT, SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
 from tests.e2e.processes import bot_environment
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
-from tests.fakes.server import free_port, serve_app, wait_for
+from tests.fakes.server import free_port, serving, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ID_A = "11111111-1111-4111-8111-111111111111"
@@ -32,8 +32,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     cx.add(alerted)
     port = free_port()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
+        await stack.enter_async_context(serving(slack, cx))
         env = bot_environment(
             SLACK_API_URL=slack.api_url,
             CORALOGIX_API_URL=cx.base_url,
@@ -108,8 +107,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
     cx.add(make_incident(ID_A))
     port = free_port()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
+        await stack.enter_async_context(serving(slack, cx))
         settings = make_settings(
             SLACK_APP_TOKEN="xapp-1-test",
             SLACK_SIGNING_SECRET=None,

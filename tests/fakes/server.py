@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Protocol
 
 from aiohttp import web
 
@@ -29,6 +30,23 @@ async def serve_app(app: web.Application) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         await runner.cleanup()
+
+
+class Servable(Protocol):
+    """A fake with an aiohttp application and the base URL it is served at (FakeSlack, FakeCoralogix)."""
+
+    base_url: str
+
+    def app(self) -> web.Application: ...
+
+
+@asynccontextmanager
+async def serving(*fakes: Servable) -> AsyncIterator[None]:
+    """Serve each fake on its own loopback port, its `base_url` set, for the length of the block."""
+    async with AsyncExitStack() as stack:
+        for fake in fakes:
+            fake.base_url = await stack.enter_async_context(serve_app(fake.app()))
+        yield
 
 
 async def wait_for(predicate: Callable[[], object], within: float = 10.0, what: str = "condition") -> None:
