@@ -4,7 +4,7 @@ One core answers a request (method, path, query, JSON body → status, JSON, hea
 put it where the code under test looks for Coralogix:
 
 - `transport()`: an `httpx.MockTransport`, for unit tests handing it to `CoralogixClient(transport=...)`;
-- `app()`: an aiohttp application, served on loopback (`tests.fakes.server.serve_app`) for the
+- `app()`: an aiohttp application, served on loopback (`tests.fakes.server.serving`) for the
   end-to-end tests, which point the bot at it with CORALOGIX_API_URL.
 
 The paths come from `bot.api.routes.routes_for`, so a route change breaks the fake loudly. A request
@@ -239,6 +239,7 @@ class FakeCoralogix:
         operation, ids = self._parse(request)
         call = CxCall(operation, ids, request)
         self.calls.append(call)
+        request_id = f"req-{len(self.calls)}"
         for key in (operation, "all"):
             self._in_flight[key] += 1
             self.max_in_flight[key] = max(self.max_in_flight[key], self._in_flight[key])
@@ -253,7 +254,7 @@ class FakeCoralogix:
             self._in_flight[operation] -= 1
             self._in_flight["all"] -= 1
             self.completed += 1
-        headers = {"x-request-id": f"req-{len(self.calls)}", **headers}
+        headers = {"x-request-id": request_id, **headers}
         call.response = httpx.Response(status, json=body, headers=headers, request=request)
         return call.response
 
