@@ -15,6 +15,8 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 from bot.settings import FIELD_NAMES, Settings
+from tests.fakes.coralogix import API_KEY
+from tests.fakes.slack import VALID_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 # Verbatim copies of Coralogix's OpenAPI files, Slack's manifest schema and Slack request bodies (see its README).
@@ -23,10 +25,11 @@ SPECS = CONTRACTS / "coralogix"
 MANIFEST_SCHEMA = CONTRACTS / "slack-manifest" / "manifest.schema.1.0.0.json"
 PAYLOADS = CONTRACTS / "slack-payloads"
 
+SIGNING_SECRET = "test-signing-secret"  # what the e2e tests sign Slack's requests with
 BASE_SETTINGS: dict[str, str] = {
-    "SLACK_BOT_TOKEN": "xoxb-test-token",
-    "SLACK_SIGNING_SECRET": "test-signing-secret",
-    "CORALOGIX_API_KEY": "cx-test-key",
+    "SLACK_BOT_TOKEN": VALID_TOKEN,  # the token the fake Slack accepts
+    "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    "CORALOGIX_API_KEY": API_KEY,  # the key the fake Coralogix accepts
 }
 
 

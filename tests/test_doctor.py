@@ -1,119 +1,59 @@
-"""Tests for `bot.doctor`: read-only checks against a loopback Slack and a mocked Coralogix."""
+"""Tests for `bot.doctor`: read-only checks against the fake Slack on loopback and the fake Coralogix's transport."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.doctor import Check, check_coralogix, check_database, check_slack, check_webhook, run_doctor
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
+from tests.fakes.coralogix import API_KEY, FakeCoralogix
+from tests.fakes.server import free_port, serving
+from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ALL_SCOPES = ",".join(sorted(BOT_SCOPES))
+APP_TOKEN = "xapp-1-test"
 LEGACY_LIST = "/mgmt/openapi/v1/incidents"
 V5_LIST = "/mgmt/openapi/5/incidents/incidents/v1"
 V4_LIST = "/mgmt/openapi/4/incidents/incidents/v1"
-EMPTY_LIST = {"incidents": [], "pagination": {"totalSize": 0, "nextPageToken": ""}}
-
-
-@dataclass
-class FakeSlack:
-    """A loopback Slack Web API: answers auth.test as configured and records every method called."""
-
-    body: dict[str, Any] = field(
-        default_factory=lambda: {"ok": True, "user": "coralogix-incidents", "team": "Test Team", "user_id": "U0BOT"}
-    )
-    scopes: str | None = ALL_SCOPES
-    scope_header: str = "x-oauth-scopes"
-    methods: list[str] = field(default_factory=list)
-    tokens: list[str | None] = field(default_factory=list)
-    delay: float = 0.0  # seconds before answering
-
-    async def handle(self, request: web.Request) -> web.Response:
-        """Record the call; answer auth.test, and fail loudly on anything else."""
-        method = request.match_info["method"]
-        self.methods.append(method)
-        self.tokens.append(request.headers.get("Authorization"))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if method == "apps.connections.open":
-            token = request.headers.get("Authorization", "")
-            if token != "Bearer xapp-1-test":
-                return web.json_response({"ok": False, "error": "invalid_auth"})
-            return web.json_response({"ok": True, "url": "wss://fake.example/link"})
-        if method != "auth.test":
-            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
-        headers = {self.scope_header: self.scopes} if self.scopes is not None else {}
-        return web.json_response(self.body, headers=headers)
 
 
 @pytest.fixture
-def fake_slack() -> FakeSlack:
-    """The fake's behaviour; tests adjust it before the doctor runs."""
-    return FakeSlack()
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    """The fake Slack on 127.0.0.1, granting every scope the bot needs; tests adjust it before the doctor runs."""
+    slack = FakeSlack(scopes=ALL_SCOPES, app_token=APP_TOKEN)
+    async with serving(slack):
+        yield slack
 
 
 @pytest.fixture
-async def slack_client(fake_slack: FakeSlack) -> AsyncIterator[AsyncWebClient]:
-    """An AsyncWebClient pointed at the fake Slack on 127.0.0.1."""
-    app = web.Application()
-    app.router.add_post("/api/{method}", fake_slack.handle)
-    async with TestServer(app, host="127.0.0.1") as server:
-        yield AsyncWebClient(token="xoxb-test-token", base_url=str(server.make_url("/api/")))
-
-
-@dataclass
-class FakeCoralogix:
-    """A Coralogix incidents API behind httpx.MockTransport: a status per path, every request recorded."""
-
-    statuses: dict[str, int] = field(default_factory=dict)
-    requests: list[httpx.Request] = field(default_factory=list)
-    error: Exception | None = None
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        """Answer a list call with no incidents, or the status configured for the path."""
-        self.requests.append(request)
-        if self.error is not None:
-            raise self.error
-        status = self.statuses.get(request.url.path, 200)
-        if status != 200:
-            return httpx.Response(status, json={"code": status, "message": f"status {status}"})
-        if request.method != "POST" or request.url.path not in (LEGACY_LIST, V5_LIST, V4_LIST):
-            return httpx.Response(599, json={"message": "unexpected request"})
-        return httpx.Response(200, json=EMPTY_LIST)
-
-    @property
-    def transport(self) -> httpx.MockTransport:
-        """The transport to hand to the doctor."""
-        return httpx.MockTransport(self.handler)
-
-    @property
-    def seen(self) -> list[tuple[str, str]]:
-        """(method, path) of every request, in order."""
-        return [(r.method, r.url.path) for r in self.requests]
+def slack_client(fake_slack: FakeSlack) -> AsyncWebClient:
+    """An AsyncWebClient with the bot token, pointed at the fake Slack."""
+    return AsyncWebClient(token=VALID_TOKEN, base_url=fake_slack.api_url)
 
 
 @pytest.fixture
 def coralogix() -> FakeCoralogix:
-    """A Coralogix that answers every list call."""
+    """A Coralogix with no incidents, answering every path family."""
     return FakeCoralogix()
+
+
+def seen(coralogix: FakeCoralogix) -> list[tuple[str, str]]:
+    """(method, path) of every request, in order."""
+    return [(c.method, c.path) for c in coralogix.calls]
 
 
 async def doctor(settings: Settings, slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> tuple[int, list[str]]:
     """Run the doctor; its exit status and printed lines."""
     lines: list[str] = []
-    status = await run_doctor(settings, slack_client, transport=coralogix.transport, echo=lines.append)
+    status = await run_doctor(settings, slack_client, transport=coralogix.transport(), echo=lines.append)
     return status, lines
 
 
@@ -143,28 +83,28 @@ async def test_only_read_only_calls(
 ) -> None:
     """The doctor calls only auth.test on Slack and one-item list POSTs on Coralogix."""
     await doctor(make_settings(), slack_client, coralogix)
-    assert fake_slack.methods == ["auth.test"]
-    assert fake_slack.tokens == ["Bearer xoxb-test-token"]
-    assert coralogix.seen == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
-    for request in coralogix.requests:
+    assert [c.method for c in fake_slack.calls] == ["auth.test"]
+    assert [c.headers.get("Authorization") for c in fake_slack.calls] == [f"Bearer {VALID_TOKEN}"]
+    assert seen(coralogix) == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
+    for request in (c.request for c in coralogix.calls):
         assert json.loads(request.content) == {"pagination": {"pageSize": 1}}
-        assert request.headers["Authorization"] == "Bearer cx-test-key"
+        assert request.headers["Authorization"] == f"Bearer {API_KEY}"
         assert "resolve" not in request.url.path
         assert "close" not in request.url.path
 
 
 async def test_secrets_not_printed(slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> None:
     """Neither the Slack token nor the Coralogix key appears in the report, even when checks fail."""
-    coralogix.statuses = {LEGACY_LIST: 401, V5_LIST: 401}
+    coralogix.path_statuses = {LEGACY_LIST: 401, V5_LIST: 401}
     _, lines = await doctor(make_settings(), slack_client, coralogix)
     report = "\n".join(lines)
-    assert "xoxb-test-token" not in report
-    assert "cx-test-key" not in report
+    assert VALID_TOKEN not in report
+    assert API_KEY not in report
 
 
 async def test_socket_mode_reported(slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> None:
     """The first line says the settings are valid and which mode and region are in use."""
-    settings = make_settings(SLACK_SIGNING_SECRET=None, SLACK_APP_TOKEN="xapp-1-test", CORALOGIX_REGION="EU2")
+    settings = make_settings(SLACK_SIGNING_SECRET=None, SLACK_APP_TOKEN=APP_TOKEN, CORALOGIX_REGION="EU2")
     _, lines = await doctor(settings, slack_client, coralogix)
     assert lines[0] == "✔ Settings are valid (Socket Mode, region EU2)"
 
@@ -172,10 +112,10 @@ async def test_socket_mode_reported(slack_client: AsyncWebClient, coralogix: Fak
 # -- Slack ------------------------------------------------------------------------------------------
 
 
-async def test_invalid_auth(slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix) -> None:
+async def test_invalid_auth(fake_slack: FakeSlack, coralogix: FakeCoralogix) -> None:
     """A rejected token gives a ✘ line naming SLACK_BOT_TOKEN and exit status 1."""
-    fake_slack.body = {"ok": False, "error": "invalid_auth"}
-    status, lines = await doctor(make_settings(), slack_client, coralogix)
+    revoked = AsyncWebClient(token="xoxb-revoked-token", base_url=fake_slack.api_url)
+    status, lines = await doctor(make_settings(), revoked, coralogix)
     assert status == 1
     [failed] = failures(lines)
     assert "invalid_auth" in failed
@@ -197,7 +137,7 @@ async def test_missing_scope(
 
 async def test_scopes_header_any_case(slack_client: AsyncWebClient, fake_slack: FakeSlack) -> None:
     """The scopes header is read case-insensitively, with spaces around the commas."""
-    fake_slack.scope_header = "X-OAuth-Scopes"
+    fake_slack.scopes_header = "X-OAuth-Scopes"
     fake_slack.scopes = " , ".join(sorted(BOT_SCOPES))
     checks = await check_slack(slack_client)
     assert all(c.ok for c in checks), checks
@@ -213,10 +153,7 @@ async def test_no_scopes_reported(slack_client: AsyncWebClient, fake_slack: Fake
 
 async def test_slack_unreachable() -> None:
     """A Slack URL nobody listens on gives a ✘ line naming SLACK_API_URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    client = AsyncWebClient(token="xoxb-test-token", base_url=f"http://127.0.0.1:{port}/api/", retry_handlers=[])
+    client = AsyncWebClient(token=VALID_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/api/", retry_handlers=[])
     [check] = await check_slack(client)
     assert not check.ok
     assert "SLACK_API_URL" in check.text
@@ -227,7 +164,7 @@ async def test_slack_unreachable() -> None:
 
 async def test_coralogix_401(slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> None:
     """A refused API key gives ✘ lines naming CORALOGIX_API_KEY and exit status 1."""
-    coralogix.statuses = {LEGACY_LIST: 401, V5_LIST: 401}
+    coralogix.path_statuses = {LEGACY_LIST: 401, V5_LIST: 401}
     status, lines = await doctor(make_settings(), slack_client, coralogix)
     assert status == 1
     failed = failures(lines)
@@ -239,36 +176,36 @@ async def test_coralogix_401(slack_client: AsyncWebClient, coralogix: FakeCoralo
 
 async def test_lts_404_but_5_answers(coralogix: FakeCoralogix) -> None:
     """When the configured lts family 404s but 5 answers, the report says 5 is the family that answers."""
-    coralogix.statuses = {LEGACY_LIST: 404}
-    checks = await check_coralogix(make_settings(), coralogix.transport)
+    coralogix.path_statuses = {LEGACY_LIST: 404}
+    checks = await check_coralogix(make_settings(), coralogix.transport())
     assert [c.ok for c in checks] == [False, True]
     assert "CORALOGIX_API_VERSION=lts" in checks[0].text
     assert "404" in checks[0].text
     assert checks[1].text.endswith("path families answering: 5")
-    assert coralogix.seen == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
+    assert seen(coralogix) == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
 
 
 async def test_v5_configured_and_lts_missing(coralogix: FakeCoralogix) -> None:
     """With CORALOGIX_API_VERSION=5 the configured family is probed once and lts's 404 is only informative."""
-    coralogix.statuses = {LEGACY_LIST: 404}
-    checks = await check_coralogix(make_settings(CORALOGIX_API_VERSION="5"), coralogix.transport)
+    coralogix.path_statuses = {LEGACY_LIST: 404}
+    checks = await check_coralogix(make_settings(CORALOGIX_API_VERSION="5"), coralogix.transport())
     assert all(c.ok for c in checks), checks
     assert "CORALOGIX_API_VERSION=5" in checks[0].text
     assert checks[1].text.endswith("path families answering: 5")
-    assert coralogix.seen == [("POST", V5_LIST), ("POST", LEGACY_LIST)]
+    assert seen(coralogix) == [("POST", V5_LIST), ("POST", LEGACY_LIST)]
 
 
 async def test_v4_configured(coralogix: FakeCoralogix) -> None:
     """With CORALOGIX_API_VERSION=4 its own paths are probed, then lts and 5 for the report."""
-    checks = await check_coralogix(make_settings(CORALOGIX_API_VERSION="4"), coralogix.transport)
+    checks = await check_coralogix(make_settings(CORALOGIX_API_VERSION="4"), coralogix.transport())
     assert all(c.ok for c in checks), checks
-    assert coralogix.seen == [("POST", V4_LIST), ("POST", LEGACY_LIST), ("POST", V5_LIST)]
+    assert seen(coralogix) == [("POST", V4_LIST), ("POST", LEGACY_LIST), ("POST", V5_LIST)]
 
 
 async def test_coralogix_host_from_settings(coralogix: FakeCoralogix) -> None:
     """The doctor calls the host the settings name, and says so."""
-    checks = await check_coralogix(make_settings(CORALOGIX_REGION="AP3"), coralogix.transport)
-    assert {r.url.host for r in coralogix.requests} == {"api.ap3.coralogix.com"}
+    checks = await check_coralogix(make_settings(CORALOGIX_REGION="AP3"), coralogix.transport())
+    assert {c.request.url.host for c in coralogix.calls} == {"api.ap3.coralogix.com"}
     assert "https://api.ap3.coralogix.com" in checks[0].text
 
 
@@ -283,7 +220,7 @@ async def test_coralogix_unreachable(
     slack_client: AsyncWebClient, coralogix: FakeCoralogix, error: Exception, expected: str
 ) -> None:
     """Network failures are ✘ lines with the reason, not a crash."""
-    coralogix.error = error
+    coralogix.transport_error = error
     status, lines = await doctor(make_settings(), slack_client, coralogix)
     assert status == 1
     failed = failures(lines)
@@ -294,11 +231,11 @@ async def test_coralogix_unreachable(
 @pytest.mark.parametrize(("status", "word"), [(403, "incidents:read"), (500, "5xx")])
 async def test_coralogix_other_statuses(coralogix: FakeCoralogix, status: int, word: str) -> None:
     """Other refusals are reported with their fix, and each probe is tried once (no retries)."""
-    coralogix.statuses = {LEGACY_LIST: status, V5_LIST: status}
-    checks = await check_coralogix(make_settings(), coralogix.transport)
+    coralogix.path_statuses = {LEGACY_LIST: status, V5_LIST: status}
+    checks = await check_coralogix(make_settings(), coralogix.transport())
     assert not checks[0].ok
     assert word in checks[0].text
-    assert len(coralogix.requests) == 2
+    assert len(coralogix.calls) == 2
 
 
 # -- rendering --------------------------------------------------------------------------------------
@@ -368,14 +305,14 @@ async def test_unreachable_database_fails_with_the_fix() -> None:
 # -- Socket Mode, timeouts, streaming --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("token", "ok"), [("xapp-1-test", True), ("xapp-1-revoked", False)])
+@pytest.mark.parametrize(("token", "ok"), [(APP_TOKEN, True), ("xapp-1-revoked", False)])
 async def test_app_token_is_checked_in_socket_mode(
     slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix, token: str, ok: bool
 ) -> None:
     """With SLACK_APP_TOKEN set, apps.connections.open is asked once and its answer is one ✔ or ✘ line."""
     settings = make_settings(SLACK_SIGNING_SECRET=None, SLACK_APP_TOKEN=token)
     status, lines = await doctor(settings, slack_client, coralogix)
-    assert fake_slack.methods.count("apps.connections.open") == 1
+    assert len(fake_slack.called("apps.connections.open")) == 1
     (line,) = [line for line in lines if "SLACK_APP_TOKEN" in line]
     assert line.startswith("✔" if ok else "✘")
     assert token not in "\n".join(lines)
@@ -387,7 +324,7 @@ async def test_app_token_not_checked_in_http_mode(
 ) -> None:
     """Without SLACK_APP_TOKEN, Socket Mode is not checked at all."""
     await doctor(make_settings(), slack_client, coralogix)
-    assert "apps.connections.open" not in fake_slack.methods
+    assert not fake_slack.called("apps.connections.open")
 
 
 async def test_a_hanging_check_is_named_and_the_others_still_run(
@@ -397,7 +334,7 @@ async def test_a_hanging_check_is_named_and_the_others_still_run(
     fake_slack.delay = 30
     lines: list[str] = []
     status = await run_doctor(
-        make_settings(), slack_client, transport=coralogix.transport, echo=lines.append, check_timeout=0.2
+        make_settings(), slack_client, transport=coralogix.transport(), echo=lines.append, check_timeout=0.2
     )
     assert status == 1
     assert "✘ The Slack check timed out after 0.2 s: check the network and settings" in lines
@@ -414,7 +351,7 @@ async def test_each_line_is_printed_as_its_check_ends(
     await run_doctor(
         make_settings(),
         slack_client,
-        transport=coralogix.transport,
+        transport=coralogix.transport(),
         echo=lambda line: printed.append((loop.time(), line)),
     )
     settings_at = next(t for t, line in printed if "Settings are valid" in line)

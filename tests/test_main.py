@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from bot.__main__ import USAGE, main
 from tests.conftest import ROOT
+from tests.fakes.server import free_port
 
 REQUIRED = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CORALOGIX_API_KEY")
 
@@ -28,14 +28,6 @@ def run_bot(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subproc
         timeout=60,
         check=False,
     )
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
 
 
 @pytest.mark.parametrize("args", [(), ("run",), ("doctor",)])
@@ -99,7 +91,7 @@ def test_bad_usage(tmp_path: Path, args: tuple[str, ...]) -> None:
 
 def test_doctor_reports_unreachable_services(tmp_path: Path) -> None:
     """`doctor` with valid settings but nothing listening exits 1 with ✘ lines, and prints no secret."""
-    port = closed_port()
+    port = free_port()
     env = {
         "SLACK_BOT_TOKEN": "xoxb-s3cr3t-token",
         "SLACK_SIGNING_SECRET": "s3cr3t-signing",

@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.parsing import MAX_IDS_PER_COMMAND, ParsedIds, is_incident_id, parse_incident_ids
+from tests.factories import uuid
 
 A = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
 B = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 C = "deadbeef-0000-4000-8000-000000000001"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
 @pytest.mark.parametrize(

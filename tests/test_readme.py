@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 from bot.doctor import run_doctor
@@ -12,7 +11,7 @@ from bot.settings import FIELD_NAMES
 from bot.store import Store
 from tests.conftest import ROOT, make_settings
 from tests.fakes.coralogix import FakeCoralogix
-from tests.fakes.server import serve_app
+from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 
 README = (ROOT / "README.md").read_text()
@@ -48,9 +47,7 @@ async def test_doctor_sample_is_what_doctor_prints(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path}/coralogix-bot.sqlite3"
     await Store.migrate(database)
     printed: list[str] = []
-    async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        coralogix.base_url = await stack.enter_async_context(serve_app(coralogix.app()))
+    async with serving(slack, coralogix):
         settings = make_settings(
             SLACK_API_URL=slack.api_url,
             CORALOGIX_API_URL=coralogix.base_url,

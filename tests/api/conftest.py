@@ -7,11 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.api import ApiVersion, CoralogixClient, RetryPolicy
-from bot.settings import REGION_HOSTS, Region
-from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep
+from tests.fakes.http import ClientFactory, RecordingSleep, coralogix_client
 
 
 @pytest.fixture
@@ -31,14 +29,7 @@ async def make_client(sleep: RecordingSleep) -> AsyncIterator[ClientFactory]:
         version: ApiVersion = ApiVersion.LTS,
         retry: RetryPolicy | None = None,
     ) -> CoralogixClient:
-        client = CoralogixClient(
-            host=REGION_HOSTS[Region.EU1],
-            api_key=SecretStr(API_KEY),
-            version=version,
-            retry=retry or RetryPolicy.off(),
-            transport=httpx.MockTransport(handler),
-            sleep=sleep,
-        )
+        client = coralogix_client(httpx.MockTransport(handler), version=version, retry=retry, sleep=sleep)
         clients.append(client)
         return client
 

@@ -30,7 +30,9 @@ from bot.api import (
     RetryPolicy,
     ServerError,
 )
-from tests.fakes.coralogix_transport import API_KEY, ClientFactory, RecordingSleep, Script, load_fixture, ok
+from tests.factories import uuid
+from tests.fakes.coralogix import API_KEY, load_fixture
+from tests.fakes.http import ClientFactory, RecordingSleep, Script, ok
 
 IDS = ["7c2e4a61-9f3b-4d85-b1a7-0e6c8d2f4b93", "b5d7f9a1-3c5e-4708-9a2b-4c6e8f0a1b3d"]
 ONE_ID = IDS[0]
@@ -435,7 +437,7 @@ async def test_get_incident_returns_the_incident(make_client: ClientFactory) -> 
 @pytest.mark.parametrize("version", [ApiVersion.LTS, ApiVersion.V5])
 async def test_batch_get_chunks_ids_by_100(make_client: ClientFactory, version: ApiVersion) -> None:
     """250 ids go out as 100 + 100 + 50 in the query string, and the answers are merged."""
-    ids = [f"00000000-0000-4000-8000-{n:012d}" for n in range(250)]
+    ids = [uuid(n) for n in range(250)]
     missing = {ids[7], ids[150], ids[249]}
     template = load_fixture("incident_triggered.json")
     requests: list[httpx.Request] = []

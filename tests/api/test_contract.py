@@ -22,15 +22,15 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.testing import MockResponse
-from pydantic import SecretStr
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus, RetryPolicy
+from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus
 from bot.api.routes import routes_for
 from bot.services.incidents import IncidentService
 from bot.settings import REGION_HOSTS, Region
 from tests.conftest import SPECS
-from tests.fakes.coralogix_transport import API_KEY, ClientFactory, FakeCoralogix, load_fixture, ok
+from tests.fakes.coralogix import API_KEY, FakeCoralogix, load_fixture, make_incident
+from tests.fakes.http import ClientFactory, coralogix_client, ok
 
 SPEC_FILES = {"lts": "incidents-lts.yaml", "v5": "incidents-v5.yaml"}
 # Names the specs list as `required` although they are proto oneof group names, never JSON keys.
@@ -305,27 +305,48 @@ def test_canned_error_bodies_match_rpc_status(fixture: str) -> None:
     assert_response_valid(ApiVersion.LTS, request, 403, load_fixture(fixture))
 
 
+def assert_exchanges_valid(version: ApiVersion, fake: FakeCoralogix) -> None:
+    """Every request the fake received, and its answer, fits the family's spec."""
+    for call in fake.calls:
+        assert call.response is not None
+        assert_request_valid(version, call.request)
+        assert_response_valid(version, call.request, call.response.status_code, call.response.json())
+
+
 @pytest.mark.parametrize("version", list(ApiVersion))
 async def test_fake_coralogix_speaks_the_contract(version: ApiVersion) -> None:
     """Everything exchanged with the service tests' fake (pre-check, resolve, read-back) fits the spec."""
-    fake = FakeCoralogix(version=version)
+    fake = FakeCoralogix(versions=(version,))
     fake.add(*IDS, "c0ffee00-0000-4000-8000-000000000003")
-    fake.add("c0ffee00-0000-4000-8000-000000000004", resolved=True)
+    fake.add(make_incident("c0ffee00-0000-4000-8000-000000000004", status="INCIDENT_STATUS_RESOLVED"))
     fake.unreported = {IDS[1]}
     ids = [*IDS, "c0ffee00-0000-4000-8000-000000000003", "c0ffee00-0000-4000-8000-000000000004", "unknown-id"]
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=version,
-        retry=RetryPolicy.off(),
-        transport=fake.transport(),
-    )
+    client = coralogix_client(fake.transport(), version=version)
     try:
         await IncidentService(client).resolve(ids)
     finally:
         await client.aclose()
 
-    assert [e.operation for e in fake.exchanges] == ["batch_get", "resolve", "batch_get"]
-    for exchange in fake.exchanges:
-        assert_request_valid(version, exchange.request)
-        assert_response_valid(version, exchange.request, exchange.response.status_code, exchange.response.json())
+    assert [c.operation for c in fake.calls] == ["batch_get", "resolve", "batch_get"]
+    assert_exchanges_valid(version, fake)
+
+
+@pytest.mark.parametrize("version", list(ApiVersion))
+async def test_fake_coralogix_answers_every_operation_by_the_contract(version: ApiVersion) -> None:
+    """The fake's answers to every operation the client calls (the e2e tests use them all) fit the spec."""
+    fake = FakeCoralogix(versions=(version,))
+    fake.add(*(make_incident(i, "Checkout latency p99 > 2s") for i in IDS))
+    for incident in fake.incidents.values():
+        incident["contextualLabels"]["alert_id"] = ALERT_ID  # so the list call's filter finds them
+    client = coralogix_client(fake.transport(), version=version)
+    try:
+        for call in CALLS.values():
+            await call(client)
+    finally:
+        await client.aclose()
+
+    assert [c.operation for c in fake.calls] == list(CALLS)
+    answers = [c.response.json() for c in fake.calls if c.response is not None and c.response.status_code == 200]
+    assert len(answers) == len(CALLS)
+    assert [i["id"] for i in answers[-1]["incidents"]] == IDS  # the list call found them: a page was checked too
+    assert_exchanges_valid(version, fake)

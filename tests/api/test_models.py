@@ -28,7 +28,7 @@ from bot.api.models import (
     parse_duration,
 )
 from tests.conftest import SPECS
-from tests.fakes.coralogix_transport import load_fixture
+from tests.fakes.coralogix import load_fixture
 
 FULL_ID = "3f6d2a1e-8c4b-4e0f-9a57-1b2c3d4e5f60"
 

@@ -18,12 +18,11 @@ from bot.api import CoralogixClient, RetryPolicy
 from bot.app import Runtime, build_runtime
 from bot.server import SLACK_EVENTS_PATH
 from bot.webhook import WEBHOOK_PATH
-from tests.conftest import make_settings
+from tests.conftest import SIGNING_SECRET, make_settings
 from tests.fakes.coralogix import FakeCoralogix
-from tests.fakes.server import serve_app
+from tests.fakes.server import serve_app, serving
 from tests.fakes.slack import FakeSlack
 
-SIGNING_SECRET = "test-signing-secret"
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 ALERT_CHANNEL = "C0ALERTS"
 # Real backoff shape, but short, so the retry tests take milliseconds plus any Retry-After.
@@ -193,8 +192,7 @@ async def running_bot(
     slack = slack or FakeSlack()
     coralogix = coralogix or FakeCoralogix()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        coralogix.base_url = await stack.enter_async_context(serve_app(coralogix.app()))
+        await stack.enter_async_context(serving(slack, coralogix))
         folder = stack.enter_context(tempfile.TemporaryDirectory())
         defaults = {
             "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bot.sqlite3",
@@ -209,3 +207,6 @@ async def running_bot(
         bot_url = await stack.enter_async_context(serve_app(runtime.web_app()))
         http = await stack.enter_async_context(aiohttp.ClientSession())
         yield Harness(slack=slack, coralogix=coralogix, bot_url=bot_url, http=http, runtime=runtime)
+        assert not coralogix.unexpected, (
+            f"the bot made requests the fake Coralogix does not serve: {coralogix.unexpected}"
+        )

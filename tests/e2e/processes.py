@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,29 +13,13 @@ from typing import Any
 
 import aiohttp
 
-from tests.conftest import ROOT
-from tests.fakes.coralogix import API_KEY
-from tests.fakes.server import wait_for
-from tests.fakes.slack import VALID_TOKEN
-
-SIGNING_SECRET = "test-signing-secret"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import BASE_SETTINGS, ROOT
+from tests.fakes.server import free_port, wait_for
 
 
 def bot_environment(**settings: Any) -> dict[str, str]:
     """A process environment with the required settings plus `settings`, and nothing else of ours."""
-    values = {
-        "SLACK_BOT_TOKEN": VALID_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "CORALOGIX_API_KEY": API_KEY,
-        **{k: str(v) for k, v in settings.items() if v is not None},
-    }
+    values = {**BASE_SETTINGS, **{k: str(v) for k, v in settings.items() if v is not None}}
     return {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **values}
 
 

@@ -106,7 +106,7 @@ async def test_click_resolves_updates_message_and_replies_in_thread() -> None:
         reply = bot.slack.called("chat.postMessage")[1]
         assert reply.params["thread_ts"] == ts
         assert "Resolved by <@U0ONCALL>" in reply.params["text"]
-        assert len(bot.coralogix.resolve_calls()) == 1
+        assert len(bot.coralogix.calls_of("resolve")) == 1
         assert bot.coralogix.incidents[INCIDENT]["status"] == "INCIDENT_STATUS_RESOLVED"
 
 
@@ -132,7 +132,7 @@ async def test_three_near_simultaneous_clicks_call_coralogix_once(database_url: 
         await wait_for(lambda: thread_replies(bot, ts), what="thread reply")
         await wait_for(lambda: len(bot.slack.called("chat.postEphemeral")) == 2, what="two refusals")
         await asyncio.sleep(0.4)
-        assert len(cx.resolve_calls()) == 1
+        assert len(cx.calls_of("resolve")) == 1
         assert len(thread_replies(bot, ts)) == 1
         refusals = [c.params["text"] for c in bot.slack.called("chat.postEphemeral")]
         assert all("Already being resolved by" in t or "Already resolved by" in t for t in refusals)
@@ -149,7 +149,7 @@ async def test_click_after_resolution_says_who_resolved_it() -> None:
         await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="refusal")
         text = bot.slack.called("chat.postEphemeral")[0].params["text"]
         assert "Already resolved by <@U0FIRST>" in text and "<!date^" in text
-        assert len(cx.resolve_calls()) == 1
+        assert len(cx.calls_of("resolve")) == 1
 
 
 async def test_failing_coralogix_puts_the_buttons_back() -> None:
@@ -186,7 +186,7 @@ async def test_acknowledge_then_resolve() -> None:
 async def test_acknowledge_refused_explains_the_personal_key() -> None:
     """A 403 on acknowledge tells the clicker that Coralogix wants a personal API key for it."""
     cx = cx_with_incident()
-    cx.ack_status = 403
+    cx.statuses["acknowledge"] = 403
     async with running_bot(cx) as bot:
         ts = await post_alert(bot)
         await bot.click(ActionId.ACKNOWLEDGE, ts=ts)
@@ -248,7 +248,7 @@ async def test_notification_without_incident_id_finds_it_by_label() -> None:
     cx = cx_with_incident()
     async with running_bot(cx) as bot:
         ts = await post_alert(bot, incident_id=None)
-        (lookup,) = cx.list_calls()
+        (lookup,) = cx.calls_of("list")
         assert lookup.body["filter"]["contextualLabels"] == {"alert_id": {"contextualLabelValues": [ALERT_ID]}}
         assert set(lookup.body["filter"]["status"]) == {"INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATUS_ACKNOWLEDGED"}
         record = await bot.runtime.store.by_message(ALERT_CHANNEL, ts)
@@ -260,13 +260,13 @@ async def test_incident_not_found_yet_is_looked_up_at_click_time() -> None:
     cx = FakeCoralogix()
     async with running_bot(cx) as bot:
         ts = await post_alert(bot, incident_id=None)
-        assert len(cx.list_calls()) >= 2  # retried for a few seconds
+        assert len(cx.calls_of("list")) >= 2  # retried for a few seconds
         incident = make_incident(INCIDENT, "Checkout 5xx rate high")
         incident["contextualLabels"]["alert_id"] = ALERT_ID
         cx.add(incident)
         await bot.click(ActionId.RESOLVE, ts=ts)
         await wait_for(lambda: thread_replies(bot, ts), what="thread reply")
-        assert cx.resolve_calls()[0].body == {"incidentIds": [INCIDENT]}
+        assert cx.calls_of("resolve")[0].body == {"incidentIds": [INCIDENT]}
 
 
 async def test_resolve_notification_rerenders_the_message() -> None:
@@ -324,7 +324,7 @@ async def test_thread_mention_resolves_with_a_note() -> None:
         (line,) = thread_replies(bot, ts)
         assert "Resolved by <@U0THREAD> from the thread" in line
         assert "Note: rolled back v42 &lt;!here&gt;" in line
-        assert len(bot.coralogix.resolve_calls()) == 1
+        assert len(bot.coralogix.calls_of("resolve")) == 1
 
 
 async def test_retried_event_does_not_act_twice() -> None:
@@ -337,7 +337,7 @@ async def test_retried_event_does_not_act_twice() -> None:
         await bot.event(event, event_id="Ev2", retry_num=2)
         await wait_for(lambda: thread_replies(bot, ts), what="ack line")
         await asyncio.sleep(0.2)
-        acks = [c for c in bot.coralogix.calls if c.path.endswith("acknowledge")]
+        acks = bot.coralogix.calls_of("acknowledge")
         assert len(acks) == 1
         assert len(thread_replies(bot, ts)) == 1
 
@@ -354,7 +354,7 @@ async def test_status_in_thread_and_help_outside() -> None:
         help_call = bot.slack.called("chat.postEphemeral")[0].params
         assert help_call["user"] == "U0THREAD"
         assert "Resolving Coralogix incidents from Slack" in help_call["text"]
-        assert not bot.coralogix.resolve_calls()
+        assert not bot.coralogix.calls_of("resolve")
 
 
 async def test_message_shortcut_modal_submit_resolves_and_replies_in_thread() -> None:
@@ -461,7 +461,7 @@ async def test_submit_with_nothing_selected_shows_a_modal_error() -> None:
         )
         assert status == 200
         assert json.loads(body)["response_action"] == "errors"
-        assert not bot.coralogix.resolve_calls()
+        assert not bot.coralogix.calls_of("resolve")
 
 
 async def test_click_on_an_untracked_message_says_so() -> None:
@@ -524,7 +524,7 @@ async def test_repeated_trigger_changes_nothing_even_mid_click() -> None:
         cx.gate.set()
         await wait_for(lambda: thread_replies(bot, ts), what="resolved line")
         await settled(bot)
-        assert len(cx.resolve_calls()) == 1
+        assert len(cx.calls_of("resolve")) == 1
         assert len(thread_replies(bot, ts)) == 1
 
 

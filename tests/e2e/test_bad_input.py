@@ -16,7 +16,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.ids import ActionId, BlockId, CallbackId, EventType
-from tests.e2e.harness import SIGNING_SECRET, Harness, running_bot, sign
+from tests.conftest import SIGNING_SECRET
+from tests.e2e.harness import Harness, running_bot, sign
 from tests.e2e.test_picker_home import CRIT, fake_open, open_picker, submission
 from tests.fakes.server import wait_for
 
@@ -166,7 +167,7 @@ async def test_signed_requests_that_name_nobody_get_400_with_the_reason(
     status, text = await signed(bot, body, content_type)
     assert status == 400
     assert reason in json.loads(text)["error"]
-    assert not bot.coralogix.resolve_calls() and not bot.slack.calls
+    assert not bot.coralogix.calls_of("resolve") and not bot.slack.calls
 
 
 # -- signed, and someone to tell ---------------------------------------------------------------
@@ -238,7 +239,7 @@ async def test_a_picked_incident_that_is_no_text_is_a_modal_error(bot: Harness, 
     answer = json.loads(text)
     assert answer["response_action"] == "errors"
     assert f"carried {shown} instead of an id" in answer["errors"][BlockId.PICKER_INCIDENTS.value]
-    assert not bot.coralogix.resolve_calls()
+    assert not bot.coralogix.calls_of("resolve")
 
 
 async def test_a_submission_with_only_unknown_block_ids_asks_for_a_pick(bot: Harness) -> None:
@@ -268,7 +269,7 @@ async def test_damaged_modal_state_tells_the_user_by_dm(bot: Harness) -> None:
     assert status == 200
     assert "saved state came back damaged" in await told(bot)
     assert bot.slack.called("chat.postMessage")[0].params["channel"] == "U0SHORT"
-    assert not bot.coralogix.resolve_calls()
+    assert not bot.coralogix.calls_of("resolve")
 
 
 async def test_a_search_for_a_number_tells_the_user(bot: Harness) -> None:
@@ -277,7 +278,7 @@ async def test_a_search_for_a_number_tells_the_user(bot: Harness) -> None:
     status, _ = await signed(bot, interactive(payload))
     assert status == 200
     assert "no usable search text" in await told(bot)
-    assert not bot.coralogix.list_calls()
+    assert not bot.coralogix.calls_of("list")
 
 
 async def test_a_mention_without_its_channel_is_answered_by_dm(bot: Harness) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from bot.store.engine import create_engine
 from bot.store.migrations import head_revision
-from tests.e2e.processes import bot_environment, free_port, run_bot, start_bot
+from tests.e2e.processes import bot_environment, run_bot, start_bot
+from tests.fakes.server import free_port
 
 
 async def revision_of(url: str) -> str | None:

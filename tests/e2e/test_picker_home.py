@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
+import secrets
 from typing import Any
 
 from bot.ids import ActionId, BlockId, CallbackId, EventType
 from tests.e2e.harness import Harness, running_bot
+from tests.factories import uuid
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
 from tests.fakes.slack import FakeSlack
@@ -26,6 +27,14 @@ def fake_open() -> FakeCoralogix:
         make_incident(CRIT, "Payments down", severity="INCIDENT_SEVERITY_CRITICAL"),
         make_incident(DONE, "Old disk alert", status="INCIDENT_STATUS_RESOLVED"),
     )
+    return cx
+
+
+def fake_many_open() -> FakeCoralogix:
+    """121 open incidents, past the picker's static list of 100: "Service n latency" 120 times, then "Payments down"."""
+    cx = FakeCoralogix()
+    cx.add(*(make_incident(uuid(n + 1), f"Service {n} latency") for n in range(120)))
+    cx.add(make_incident(CRIT, "Payments down"))
     return cx
 
 
@@ -103,7 +112,7 @@ async def test_submit_two_resolves_both_in_one_call_and_posts_in_the_channel() -
         assert status == 200
         assert body == ""  # closes the modal
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")
-        (resolve,) = cx.resolve_calls()
+        (resolve,) = cx.calls_of("resolve")
         assert resolve.body == {"incidentIds": [CRIT, WARN]}
         post = bot.slack.called("chat.postMessage")[0].params
         assert post["channel"] == "C0WAR"
@@ -120,7 +129,7 @@ async def test_submit_with_nothing_picked_shows_an_error_in_the_modal() -> None:
         answer = json.loads(body)
         assert answer["response_action"] == "errors"
         assert BlockId.PICKER_INCIDENTS.value in answer["errors"]
-        assert not bot.coralogix.resolve_calls()
+        assert not bot.coralogix.calls_of("resolve")
 
 
 async def test_severity_filter_reloads_the_list() -> None:
@@ -133,14 +142,12 @@ async def test_severity_filter_reloads_the_list() -> None:
         )
         await wait_for(lambda: len(bot.slack.called("views.update")) == 2, what="filtered picker")
         assert [o["value"] for o in input_element(bot.slack.views[-1])["options"]] == [WARN]
-        assert cx.list_calls()[-1].body["filter"]["severity"] == ["INCIDENT_SEVERITY_WARNING"]
+        assert cx.calls_of("list")[-1].body["filter"]["severity"] == ["INCIDENT_SEVERITY_WARNING"]
 
 
 async def test_many_incidents_switch_to_type_ahead_and_options_are_filtered() -> None:
     """Past 100 open incidents the picker searches as you type; the options request answers matching incidents."""
-    cx = FakeCoralogix()
-    cx.add(*(make_incident(str(uuid.UUID(int=n + 1, version=4)), f"Service {n} latency") for n in range(120)))
-    cx.add(make_incident(CRIT, "Payments down"))
+    cx = fake_many_open()
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         assert input_element(view)["type"] == "multi_external_select"
@@ -149,22 +156,22 @@ async def test_many_incidents_switch_to_type_ahead_and_options_are_filtered() ->
         assert status == 200
         options = json.loads(body)["options"]
         assert [o["value"] for o in options] == [CRIT]
-        calls = len(cx.list_calls())
+        calls = len(cx.calls_of("list"))
         status, body = await bot.interactive(request)
         assert json.loads(body)["options"] == options
-        assert len(cx.list_calls()) == calls  # the same query again comes from the short cache
+        assert len(cx.calls_of("list")) == calls  # the same query again comes from the short cache
 
 
 async def test_failing_coralogix_offers_a_retry_that_works() -> None:
     """A failing list call shows the reason, an error id and Try again; the retry then shows the incidents."""
     cx = fake_open()
-    cx.list_status = 503
+    cx.statuses["list"] = 503
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         text = json.dumps(view)
         assert "Could not load" in text and "Error id" in text and ActionId.PICKER_RETRY in text
         assert "submit" not in view
-        cx.list_status = None
+        del cx.statuses["list"]
         await bot.click(ActionId.PICKER_RETRY.value, ts="x", view={**view, "id": "V0001"})
         await wait_for(lambda: BlockId.PICKER_INCIDENTS in json.dumps(bot.slack.views[-1]), what="list")
         assert [o["value"] for o in input_element(bot.slack.views[-1])["options"]] == [CRIT, WARN]
@@ -189,7 +196,7 @@ async def home_event(bot: Harness, user: str = "U0HOME") -> None:
         "tab": "home",
         "event_ts": "1700000500.000100",
     }
-    status, _ = await bot.event(event, event_id=f"EvHome{uuid.uuid4().hex[:6]}")
+    status, _ = await bot.event(event, event_id=f"EvHome{secrets.token_hex(3)}")
     assert status == 200
 
 
@@ -259,9 +266,7 @@ async def test_help_command_is_one_ephemeral_screen() -> None:
 
 async def test_slow_search_answers_in_time_and_the_next_keystroke_gets_the_result() -> None:
     """Coralogix slower than Slack's options deadline: a "slow" option within 3 s, then the cached result."""
-    cx = FakeCoralogix()
-    cx.add(*(make_incident(str(uuid.UUID(int=n + 1, version=4)), f"Service {n} latency") for n in range(120)))
-    cx.add(make_incident(CRIT, "Payments down"))
+    cx = fake_many_open()
     async with running_bot(cx) as bot:
         view = await open_picker(bot)
         cx.delay = 2.5

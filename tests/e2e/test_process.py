@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import socket
 import sys
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
@@ -21,20 +19,14 @@ from bot.app import build_runtime
 from bot.run import serve
 from bot.store import AlertStatus, Store
 from bot.store.tables import AlertMessageRow
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
+from tests.e2e.processes import bot_environment
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
-from tests.fakes.server import serve_app, wait_for
+from tests.fakes.server import free_port, serving, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
 
 ID_A = "11111111-1111-4111-8111-111111111111"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) -> None:
@@ -46,22 +38,16 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     cx.add(alerted)
     port = free_port()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": str(ROOT),
-            "SLACK_BOT_TOKEN": VALID_TOKEN,
-            "SLACK_SIGNING_SECRET": "test-signing-secret",
-            "SLACK_API_URL": slack.api_url,
-            "CORALOGIX_API_KEY": API_KEY,
-            "CORALOGIX_API_URL": cx.base_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "DEBUG",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
-            "CORALOGIX_WEBHOOK_SECRET": "process-test-webhook-secret",
-            "SLACK_ALERT_CHANNELS_ALLOWED": "C0OPS, C0DISK",  # the channel the notification below names
-        }
+        await stack.enter_async_context(serving(slack, cx))
+        env = bot_environment(
+            SLACK_API_URL=slack.api_url,
+            CORALOGIX_API_URL=cx.base_url,
+            PORT=port,
+            LOG_LEVEL="DEBUG",
+            DATABASE_URL=f"sqlite:///{tmp_path}/bot.sqlite3",
+            CORALOGIX_WEBHOOK_SECRET="process-test-webhook-secret",
+            SLACK_ALERT_CHANNELS_ALLOWED="C0OPS, C0DISK",  # the channel the notification below names
+        )
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -118,7 +104,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
     log = output.decode()
     assert process.returncode == 0, log
     assert "Traceback" not in log
-    for secret in (VALID_TOKEN, "test-signing-secret", API_KEY, "process-test-webhook-secret"):
+    for secret in (VALID_TOKEN, SIGNING_SECRET, API_KEY, "process-test-webhook-secret"):
         assert secret not in log
 
 
@@ -128,8 +114,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
     cx.add(make_incident(ID_A))
     port = free_port()
     async with AsyncExitStack() as stack:
-        slack.base_url = await stack.enter_async_context(serve_app(slack.app()))
-        cx.base_url = await stack.enter_async_context(serve_app(cx.app()))
+        await stack.enter_async_context(serving(slack, cx))
         settings = make_settings(
             SLACK_APP_TOKEN="xapp-1-test",
             SLACK_SIGNING_SECRET=None,

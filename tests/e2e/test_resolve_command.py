@@ -6,12 +6,13 @@ import asyncio
 import json
 import re
 import time
-import uuid
 
 import pytest
 
+from tests.conftest import SIGNING_SECRET
 from tests.e2e.harness import running_bot, sign
-from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.factories import uuid
+from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
 from tests.fakes.slack import FakeSlack
 
@@ -45,16 +46,16 @@ async def test_two_ids_resolved_and_summarised() -> None:
         content = blocks_text(post.params["blocks"])
         assert "Incident 0" in content and "Incident 1" in content
         assert "<@U0ONCALL>" in content and "<!date^" in content
-        (resolve,) = bot.coralogix.resolve_calls()
+        (resolve,) = bot.coralogix.calls_of("resolve")
         assert resolve.path == "/mgmt/openapi/v1/incidents:resolve"
         assert resolve.body == {"incidentIds": [ID_A, ID_B]}
-        assert resolve.headers["Authorization"] == "Bearer cx-test-key"
+        assert resolve.headers["Authorization"] == f"Bearer {API_KEY}"
         assert all(i["status"] == "INCIDENT_STATUS_RESOLVED" for i in bot.coralogix.incidents.values())
 
 
 @pytest.mark.parametrize(
     ("secret", "age", "tamper"),
-    [("wrong-secret", 0, False), ("test-signing-secret", 400, False), ("test-signing-secret", 0, True)],
+    [("wrong-secret", 0, False), (SIGNING_SECRET, 400, False), (SIGNING_SECRET, 0, True)],
     ids=["forged", "stale", "tampered"],
 )
 async def test_bad_signatures_are_refused(secret: str, age: int, tamper: bool) -> None:
@@ -92,7 +93,7 @@ async def test_transient_failures_are_retried(failures: list[int]) -> None:
     async with running_bot(cx) as bot:
         await bot.command(ID_A)
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")
-        assert len(cx.resolve_calls()) == len(failures) + 1
+        assert len(cx.calls_of("resolve")) == len(failures) + 1
         assert "Resolved 1 of 1 incident" in bot.slack.called("chat.postMessage")[0].params["text"]
 
 
@@ -104,18 +105,18 @@ async def test_unknown_id_among_good_ones() -> None:
         post = bot.slack.called("chat.postMessage")[0]
         assert "Resolved 2 of 3 incidents (1 not found)" in post.params["text"]
         assert UNKNOWN in blocks_text(post.params["blocks"])
-        for call in bot.coralogix.resolve_calls():
+        for call in bot.coralogix.calls_of("resolve"):
             assert UNKNOWN not in call.body["incidentIds"]
 
 
 async def test_unknown_id_rejected_by_resolve_is_bisected_out() -> None:
     """When resolve rejects a batch for an id reads still see, bisection resolves the rest and reports it failed."""
     cx = fake_with(ID_A, ID_B)
-    cx.vanished.add(ID_B)
+    cx.reject[ID_B] = 404
     async with running_bot(cx) as bot:
         await bot.command(f"{ID_A} {ID_B}")
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")
-        bodies = [c.body["incidentIds"] for c in cx.resolve_calls()]
+        bodies = [c.body["incidentIds"] for c in cx.calls_of("resolve")]
         assert bodies[0] == [ID_A, ID_B] and sorted(bodies[1:]) == [[ID_A], [ID_B]]
         assert "Resolved 1 of 2 incidents (1 failed)" in bot.slack.called("chat.postMessage")[0].params["text"]
         assert cx.incidents[ID_A]["status"] == "INCIDENT_STATUS_RESOLVED"
@@ -136,7 +137,7 @@ async def test_hostile_incident_name_is_escaped() -> None:
 
 async def test_five_hundred_ids() -> None:
     """500 ids: one resolve call, every id accounted for, and a message within Block Kit limits."""
-    ids = [str(uuid.UUID(int=n + 1, version=4)) for n in range(500)]
+    ids = [uuid(n + 1) for n in range(500)]
     async with running_bot(fake_with(*ids)) as bot:
         status, _ = await bot.command("\n".join(ids))
         assert status == 200
@@ -148,7 +149,7 @@ async def test_five_hundred_ids() -> None:
         for block in blocks:
             texts = [block["text"]["text"]] if "text" in block else [e["text"] for e in block["elements"]]
             assert all(len(t) <= 3000 for t in texts)
-        (resolve,) = bot.coralogix.resolve_calls()
+        (resolve,) = bot.coralogix.calls_of("resolve")
         assert resolve.body["incidentIds"] == ids
 
 
@@ -157,7 +158,7 @@ async def test_api_version_5_uses_the_versioned_paths() -> None:
     async with running_bot(fake_with(ID_A), CORALOGIX_API_VERSION="5") as bot:
         await bot.command(ID_A)
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")
-        (resolve,) = bot.coralogix.resolve_calls()
+        (resolve,) = bot.coralogix.calls_of("resolve")
         assert resolve.path == "/mgmt/openapi/5/incidents/incidents/v1/all/resolve"
         assert resolve.body == {"incidentIds": [ID_A]}
         batch = next(c for c in bot.coralogix.calls if c.method == "GET")
@@ -221,7 +222,7 @@ async def test_any_post_failure_falls_back_to_response_url(error: str) -> None:
 async def test_partial_failure_summary_and_log_share_the_error_id(caplog: pytest.LogCaptureFixture) -> None:
     """When some ids fail, the summary shows an error id and the warning in the log carries the same one."""
     cx = fake_with(ID_A, ID_B)
-    cx.vanished.add(ID_B)
+    cx.reject[ID_B] = 404
     async with running_bot(cx) as bot:
         await bot.command(f"{ID_A} {ID_B}")
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")

@@ -1,213 +1,368 @@
-"""A fake Coralogix incidents API on loopback, speaking both path families, recording every call.
+"""The one fake Coralogix incidents API of the tests: in memory, both path families, every call recorded.
 
-Incidents live in memory. Knobs: a delay (or a gate to hold every call), a script of failure
-statuses to answer before succeeding, and rejection of a whole resolve batch naming an unknown id.
+One core answers a request (method, path, query, JSON body → status, JSON, headers); two adapters
+put it where the code under test looks for Coralogix:
+
+- `transport()`: an `httpx.MockTransport`, for unit tests handing it to `CoralogixClient(transport=...)`;
+- `app()`: an aiohttp application, served on loopback (`tests.fakes.server.serving`) for the
+  end-to-end tests, which point the bot at it with CORALOGIX_API_URL.
+
+The paths come from `bot.api.routes.routes_for`, so a route change breaks the fake loudly. A request
+the fake does not know is a test failure: the transport raises `UnexpectedRequest` into the code
+under test, and the aiohttp app answers 501 and lists it in `unexpected` (the e2e harness fails on it).
+
+Knobs, all plain attributes a test sets before or during a run:
+
+- who answers: `versions` (path families served), the key `API_KEY` (any other gets 401);
+- timing: `delay` (seconds every call takes, so concurrent calls overlap), `gate` (hold every call
+  until set, at most `delay` seconds if positive, else 30 s);
+- errors: `statuses` (operation → error status of every such call), `path_statuses` (request path →
+  error status, e.g. one family's list call), `failures` (statuses resolve answers first, one per
+  call, then works; 429 carries Retry-After: 1), `transport_error` (raised by `transport()` instead
+  of answering: the fake never sees the call);
+- resolve quirks: `reject` (id → status for any resolve batch naming it, though reads still see it),
+  `ignored` (answered 200 but neither resolved nor returned, known or not), `unreported` (resolved
+  but left out of the answer), `fail_after_resolving` (applied, then this status instead of the
+  answer), `deleted_after_first_read` (gone once a batch-get has returned them).
+
+Recordings: `calls` (one `CxCall` per request, in arrival order, with its request and, once answered,
+its response), `unexpected`, `in_flight` (calls being answered now), `completed`, `max_in_flight`
+(per operation and "all").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, Literal, get_args
 
+import httpx
 from aiohttp import web
 
-API_KEY = "cx-test-key"
+from bot.api import ApiVersion
+from bot.api.routes import routes_for
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+API_KEY = "cxtp_Zr8KqW3mN5vB7xT1yU4oP6sD9fG2hJ0l"  # distinctive, so a leak is easy to spot
+RESOLVED_AT = "2026-03-14T12:30:00.125Z"
+TRIGGERED = "INCIDENT_STATUS_TRIGGERED"
+RESOLVED = "INCIDENT_STATUS_RESOLVED"
+
+Operation = Literal["resolve", "acknowledge", "get", "batch_get", "list"]
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
+# The message Coralogix (or the proxy in front of it) sends with each status, in the tests' words.
+MESSAGES = {
+    400: "invalid argument",
+    401: "unauthenticated",
+    403: "permission denied",
+    404: "not found",
+    500: "internal error",
+    502: "upstream connect error",
+}
+
+
+def load_fixture(name: str) -> Any:
+    """A canned Coralogix JSON document from tests/fixtures, freshly parsed."""
+    return json.loads((FIXTURES / name).read_text())
 
 
 def make_incident(
     incident_id: str,
     name: str = "High error rate",
     *,
-    status: str = "INCIDENT_STATUS_TRIGGERED",
+    status: str = TRIGGERED,
     severity: str = "INCIDENT_SEVERITY_CRITICAL",
     application: str = "checkout",
     subsystem: str = "payments-api",
 ) -> dict[str, Any]:
-    """An incident as Coralogix serialises it, with every field the spec marks required."""
-    resolved = status == "INCIDENT_STATUS_RESOLVED"
-    incident: dict[str, Any] = {
-        "id": incident_id,
-        "name": name,
-        "state": "INCIDENT_STATE_RESOLVED" if resolved else "INCIDENT_STATE_TRIGGERED",
-        "status": status,
-        "assignments": [],
-        "description": f"{name} on {application}",
-        "severity": severity,
-        "contextualLabels": {"alert_id": f"alert-{incident_id[:8]}", "alert_name": name},
-        "displayLabels": {
-            "coralogix.metadata.applicationName": application,
-            "coralogix.metadata.subsystemName": subsystem,
-        },
-        "events": [],
-        "createdAt": "2026-11-27T03:12:45.123Z",
-        "lastStateUpdateTime": "2026-11-27T03:12:45.123Z",
-        "lastStateUpdateKey": "key-1",
-        "isMuted": False,
-        "metaLabels": [{"key": "team", "value": "sre"}],
-        "duration": "0s",
+    """A complete, spec-valid incident on the wire: the triggered fixture with these values (resolved in full
+    when `status` says so: state, closedAt and a close event)."""
+    incident: dict[str, Any] = load_fixture("incident_triggered.json")
+    incident.update(id=incident_id, name=name, status=status, severity=severity)
+    incident["description"] = f"{name} on {application}"
+    incident["contextualLabels"].update(alert_id=f"alert-{incident_id[:8]}", alert_name=name)
+    incident["displayLabels"] = {
+        "coralogix.metadata.applicationName": application,
+        "coralogix.metadata.subsystemName": subsystem,
     }
+    if status == RESOLVED:
+        _mark_resolved(incident)
     return incident
+
+
+def _mark_resolved(incident: dict[str, Any]) -> None:
+    incident.update(state="INCIDENT_STATE_RESOLVED", status=RESOLVED, closedAt=RESOLVED_AT)
+    incident["lastStateUpdateTime"] = RESOLVED_AT
+    incident["events"].append(
+        {
+            "id": f"close-{incident['id']}",
+            "incidentEventType": "INCIDENT_EVENT_TYPE_CLOSE",
+            "originatorType": "ORIGINATOR_TYPE_ADMINISTRATIVE",
+            "close": {"closedBy": {"userId": "bot@example.com"}},
+            "administrativeEvent": {"userId": "bot@example.com"},
+        }
+    )
+
+
+def error_body(status: int, message: str | None = None) -> dict[str, Any]:
+    """Coralogix's newer error shape: the HTTP status and a message (by default the usual one for it)."""
+    return {"code": status, "message": message or MESSAGES.get(status) or HTTPStatus(status).phrase.lower()}
+
+
+class UnexpectedRequest(AssertionError):
+    """A request the fake Coralogix does not serve: a test failure, never an answer."""
 
 
 @dataclass
 class CxCall:
-    """One request the fake received."""
+    """One request the fake received and, once answered, its response (what contract tests validate)."""
 
-    method: str
-    path: str
-    query: list[tuple[str, str]]
-    body: Any
-    headers: dict[str, str]
+    operation: Operation
+    ids: list[str]  # the incident ids the call names, in its order
+    request: httpx.Request
+    response: httpx.Response | None = None  # None while the call is still being answered
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        return self.request.method
+
+    @property
+    def path(self) -> str:
+        """The URL path, base path of the family included."""
+        return self.request.url.path
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """The query string, as (name, value) pairs in order."""
+        return list(self.request.url.params.multi_items())
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The request headers (case-insensitive)."""
+        return self.request.headers
+
+    @property
+    def body(self) -> Any:
+        """The JSON body, or None without one."""
+        return json.loads(self.request.content) if self.request.content else None
 
 
 @dataclass
 class FakeCoralogix:
-    """State and recordings of the fake Coralogix."""
+    """State, knobs and recordings of the fake (see the module docstring for what each knob does)."""
 
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    versions: tuple[ApiVersion, ...] = tuple(ApiVersion)
+    # Timing.
+    delay: float = 0.0
+    gate: asyncio.Event | None = None
+    # Errors.
+    statuses: dict[Operation, int] = field(default_factory=dict)
+    path_statuses: dict[str, int] = field(default_factory=dict)
+    failures: deque[int] = field(default_factory=deque)
+    transport_error: Exception | None = None
+    # Resolve quirks.
+    reject: dict[str, int] = field(default_factory=dict)
+    ignored: set[str] = field(default_factory=set)
+    unreported: set[str] = field(default_factory=set)
+    fail_after_resolving: int | None = None
+    deleted_after_first_read: set[str] = field(default_factory=set)
+    # Recordings.
     calls: list[CxCall] = field(default_factory=list)
-    failures: deque[int] = field(default_factory=deque)  # statuses to answer resolve with first
-    delay: float = 0.0  # seconds before answering any call (every route: reads are slow too)
-    gate: asyncio.Event | None = None  # when set, every call waits for it (at most `delay` if positive)
-    reject_unknown: bool = True  # a resolve batch naming an unknown id fails whole, with 404
-    list_status: int | None = None  # answer list calls with this error status
-    ack_status: int | None = None  # answer acknowledge with this error status (e.g. 403 for a team key)
-    vanished: set[str] = field(default_factory=set)  # ids reads still see but resolve calls unknown
-    in_flight: int = 0  # calls being answered right now, any route
-    completed: int = 0  # calls answered
-    base_url: str = ""
+    unexpected: list[str] = field(default_factory=list)
+    completed: int = 0
+    max_in_flight: Counter[str] = field(default_factory=Counter)
+    _in_flight: Counter[str] = field(default_factory=Counter)
+    base_url: str = ""  # where `app()` is served, once it is
 
-    def add(self, *incidents: dict[str, Any]) -> None:
-        """Store incidents by id."""
+    def add(self, *incidents: dict[str, Any] | str) -> None:
+        """Store incidents: each a full incident, or an id for `make_incident(id)` (triggered)."""
         for incident in incidents:
-            self.incidents[incident["id"]] = incident
+            stored = make_incident(incident) if isinstance(incident, str) else incident
+            self.incidents[stored["id"]] = stored
 
-    def resolve_calls(self) -> list[CxCall]:
-        """The resolve requests received, in order."""
-        return [c for c in self.calls if c.path.endswith(("incidents:resolve", "/all/resolve"))]
+    def calls_of(self, operation: Operation) -> list[CxCall]:
+        """The calls of one operation, in arrival order."""
+        assert operation in OPERATIONS, f"no operation {operation!r}"
+        return [c for c in self.calls if c.operation == operation]
+
+    def ids_of(self, operation: Operation) -> list[list[str]]:
+        """The ids each call of `operation` named, in arrival order."""
+        return [c.ids for c in self.calls_of(operation)]
+
+    @property
+    def in_flight(self) -> int:
+        """Calls being answered right now, any operation."""
+        return self._in_flight["all"]
+
+    # -- adapters -------------------------------------------------------------------------------
+
+    def transport(self) -> httpx.MockTransport:
+        """The transport to hand to `CoralogixClient(transport=...)`."""
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if self.transport_error is not None:
+                raise self.transport_error
+            return await self.handle(request)
+
+        return httpx.MockTransport(handler)
 
     def app(self) -> web.Application:
-        """The aiohttp application of the fake, serving both families."""
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        for base in ("/mgmt/openapi", "/mgmt/openapi/5", "/mgmt/openapi/4"):
-            legacy = base == "/mgmt/openapi"
-            if legacy:
-                app.router.add_post(f"{base}/v1/incidents:resolve", self._resolve)
-                app.router.add_post(f"{base}/v1/incidents:acknowledge", self._acknowledge)
-                app.router.add_post(f"{base}/v1/incidents:batchGet", self._batch_get)
-                app.router.add_post(f"{base}/v1/incidents", self._list)
-                app.router.add_get(f"{base}/v1/incidents/{{id}}", self._get)
-            else:
-                app.router.add_post(f"{base}/incidents/incidents/v1/all/resolve", self._resolve)
-                app.router.add_post(f"{base}/incidents/incidents/v1/all/acknowledge", self._acknowledge)
-                app.router.add_get(f"{base}/incidents/incidents/v1", self._batch_get)
-                app.router.add_post(f"{base}/incidents/incidents/v1", self._list)
-                app.router.add_get(f"{base}/incidents/incidents/v1/{{id}}", self._get)
-        return self._with_recording(app)
+        """The aiohttp application of the fake, answering every path through the same core."""
 
-    def _with_recording(self, app: web.Application) -> web.Application:
-        @web.middleware
-        async def record(request: web.Request, handler: Any) -> web.StreamResponse:
-            raw = await request.read()
-            self.calls.append(
-                CxCall(
-                    request.method,
-                    request.path,
-                    list(request.query.items()),
-                    json.loads(raw) if raw else None,
-                    dict(request.headers),
-                )
+        async def handler(request: web.Request) -> web.Response:
+            forwarded = httpx.Request(
+                request.method, str(request.url), headers=list(request.headers.items()), content=await request.read()
             )
-            if request.headers.get("Authorization") != f"Bearer {API_KEY}":
-                return web.json_response({"code": 16, "message": "unauthenticated"}, status=401)
-            self.in_flight += 1
             try:
-                if self.gate is not None:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self.gate.wait(), timeout=self.delay or 30.0)
-                elif self.delay:
-                    await asyncio.sleep(self.delay)
-                return await handler(request)
-            finally:
-                self.in_flight -= 1
-                self.completed += 1
+                answer = await self.handle(forwarded)
+            except UnexpectedRequest as error:
+                return web.json_response(error_body(501, str(error)), status=501)
+            headers = {k: v for k, v in answer.headers.items() if k.lower() != "content-length"}
+            return web.Response(status=answer.status_code, body=answer.content, headers=headers)
 
-        app.middlewares.append(record)
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_route("*", "/{path:.*}", handler)
         return app
 
-    async def _resolve(self, request: web.Request) -> web.Response:
+    # -- the core -------------------------------------------------------------------------------
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        """Record the call, hold it as the timing knobs say, answer it."""
+        operation, ids = self._parse(request)
+        call = CxCall(operation, ids, request)
+        self.calls.append(call)
+        request_id = f"req-{len(self.calls)}"
+        for key in (operation, "all"):
+            self._in_flight[key] += 1
+            self.max_in_flight[key] = max(self.max_in_flight[key], self._in_flight[key])
+        try:
+            if self.gate is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.gate.wait(), timeout=self.delay or 30.0)
+            else:
+                await asyncio.sleep(self.delay)
+            status, body, headers = self._answer(operation, call)
+        finally:
+            self._in_flight[operation] -= 1
+            self._in_flight["all"] -= 1
+            self.completed += 1
+        headers = {"x-request-id": request_id, **headers}
+        call.response = httpx.Response(status, json=body, headers=headers, request=request)
+        return call.response
+
+    def _parse(self, request: httpx.Request) -> tuple[Operation, list[str]]:
+        """Which operation the request is, and the ids it names; anything else is `UnexpectedRequest`."""
+        method, path = request.method, request.url.path
+        for version in self.versions:
+            routes = routes_for(version)
+            if not path.startswith(f"{routes.base}/"):
+                continue
+            rest = path.removeprefix(routes.base)
+            if (method, rest) == ("POST", routes.resolve):
+                return "resolve", list(json.loads(request.content)["incidentIds"])
+            if (method, rest) == ("POST", routes.acknowledge):
+                return "acknowledge", list(json.loads(request.content)["incidentIds"])
+            if (method, rest) == routes.batch_get:
+                if request.content:
+                    break  # batch-get carries its ids in the query, never in a body
+                return "batch_get", request.url.params.get_list("ids")
+            if (method, rest) == ("POST", routes.list):
+                return "list", []
+            before, after = routes.get.split("{id}")
+            incident_id = rest.removeprefix(before).removesuffix(after)
+            if method == "GET" and rest == f"{before}{incident_id}{after}" and incident_id and "/" not in incident_id:
+                return "get", [incident_id]
+        self.unexpected.append(f"{method} {request.url}")
+        raise UnexpectedRequest(f"unexpected request to the fake Coralogix: {method} {request.url}")
+
+    def _answer(self, operation: Operation, call: CxCall) -> tuple[int, Any, dict[str, str]]:
+        """The status, JSON body and headers of the answer."""
+        if call.headers.get("Authorization") != f"Bearer {API_KEY}":
+            return 401, error_body(401), {}
+        status = self.path_statuses.get(call.path) or self.statuses.get(operation)
+        if status is not None:
+            return status, error_body(status), {}
+        if operation == "resolve":
+            return self._resolve(call.ids)
+        if operation == "acknowledge":
+            return 200, {"incidents": self._acknowledge(call.ids)}, {}
+        if operation == "batch_get":
+            return 200, self._batch_get(call.ids), {}
+        if operation == "get":
+            return self._get(call.ids[0])
+        return 200, self._list(call.body or {}), {}
+
+    def _resolve(self, ids: list[str]) -> tuple[int, Any, dict[str, str]]:
         if self.failures:
             status = self.failures.popleft()
-            headers = {"Retry-After": "1"} if status == 429 else {}
-            return web.json_response({"code": status, "message": f"injected {status}"}, status=status, headers=headers)
-        ids = (await request.json())["incidentIds"]
-        unknown = [i for i in ids if i not in self.incidents or i in self.vanished]
-        if unknown and self.reject_unknown:
-            return web.json_response(
-                {"code": 5, "message": f"incident {unknown[0]} not found", "details": []}, status=404
-            )
+            return status, error_body(status, f"injected {status}"), {"Retry-After": "1"} if status == 429 else {}
+        for incident_id in ids:
+            if incident_id in self.reject:
+                status = self.reject[incident_id]
+                reason = "not found" if status == 404 else "cannot be resolved"
+                return status, error_body(status, f"incident {incident_id} {reason}"), {}
+            if incident_id not in self.incidents and incident_id not in self.ignored:
+                return 404, error_body(404, f"incident {incident_id} not found"), {}
+        answer = []
+        for incident_id in ids:
+            if incident_id in self.ignored:
+                continue
+            incident = self.incidents[incident_id]
+            if incident["status"] != RESOLVED:
+                _mark_resolved(incident)
+            if incident_id not in self.unreported:
+                answer.append(copy.deepcopy(incident))
+        if self.fail_after_resolving is not None:
+            return self.fail_after_resolving, error_body(self.fail_after_resolving), {}
+        return 200, {"incidents": answer}, {}
+
+    def _acknowledge(self, ids: list[str]) -> list[dict[str, Any]]:
         updated = []
         for incident_id in ids:
-            if incident_id in self.incidents and incident_id not in self.vanished:
-                incident = self.incidents[incident_id]
-                incident.update(
-                    status="INCIDENT_STATUS_RESOLVED",
-                    state="INCIDENT_STATE_RESOLVED",
-                    closedAt="2026-11-27T04:00:00.000Z",
-                )
-                updated.append(incident)
-        return web.json_response({"incidents": updated})
-
-    async def _acknowledge(self, request: web.Request) -> web.Response:
-        if self.ack_status is not None:
-            return web.json_response({"code": 7, "message": "permission denied"}, status=self.ack_status)
-        updated = []
-        for incident_id in (await request.json())["incidentIds"]:
             if incident_id in self.incidents:
                 self.incidents[incident_id]["status"] = "INCIDENT_STATUS_ACKNOWLEDGED"
-                updated.append(self.incidents[incident_id])
-        return web.json_response({"incidents": updated})
+                updated.append(copy.deepcopy(self.incidents[incident_id]))
+        return updated
 
-    def list_calls(self) -> list[CxCall]:
-        """The list requests received, in order."""
-        return [c for c in self.calls if c.method == "POST" and c.path.endswith(("/v1/incidents", "incidents/v1"))]
+    def _batch_get(self, ids: list[str]) -> dict[str, Any]:
+        found = {i: copy.deepcopy(self.incidents[i]) for i in ids if i in self.incidents}
+        for incident_id in self.deleted_after_first_read & set(found):
+            del self.incidents[incident_id]
+        return {"incidents": found, "notFoundIds": [i for i in ids if i not in found]}
 
-    async def _batch_get(self, request: web.Request) -> web.Response:
-        ids = request.query.getall("ids", [])
-        found = {i: self.incidents[i] for i in ids if i in self.incidents}
-        return web.json_response({"incidents": found, "notFoundIds": [i for i in ids if i not in found]})
+    def _get(self, incident_id: str) -> tuple[int, Any, dict[str, str]]:
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            return 404, error_body(404, "incident not found"), {}
+        return 200, {"incident": copy.deepcopy(incident)}, {}
 
-    async def _list(self, request: web.Request) -> web.Response:
-        if self.list_status is not None:
-            return web.json_response({"code": self.list_status, "message": "injected"}, status=self.list_status)
-        body = await request.json()
+    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One page of the stored incidents the filter matches (status, severity, name search, labels)."""
         query = body.get("filter") or {}
         statuses = set(query.get("status") or [])
-        labels = {k: set(v["contextualLabelValues"]) for k, v in (query.get("contextualLabels") or {}).items()}
         severities = set(query.get("severity") or [])
         search = ((query.get("searchQuery") or {}).get("query") or "").lower()
+        labels = {k: set(v["contextualLabelValues"]) for k, v in (query.get("contextualLabels") or {}).items()}
         matching = [
             i
             for i in self.incidents.values()
-            if (not statuses or i["status"] in statuses)
-            and (not severities or i["severity"] in severities)
+            if (not statuses or i.get("status") in statuses)
+            and (not severities or i.get("severity") in severities)
             and search in (i.get("name") or "").lower()
-            and all(i["contextualLabels"].get(k) in values for k, values in labels.items())
+            and all(i.get("contextualLabels", {}).get(k) in values for k, values in labels.items())
         ]
         size = int(body.get("pagination", {}).get("pageSize", 100))
         start = int(body.get("pagination", {}).get("pageToken") or 0)
-        page = matching[start : start + size]
         token = str(start + size) if start + size < len(matching) else ""
-        return web.json_response(
-            {"incidents": page, "pagination": {"totalSize": len(matching), "nextPageToken": token}}
-        )
-
-    async def _get(self, request: web.Request) -> web.Response:
-        incident = self.incidents.get(request.match_info["id"])
-        if incident is None:
-            return web.json_response({"code": 404, "message": "incident not found"}, status=404)
-        return web.json_response({"incident": incident})
+        return {
+            "incidents": copy.deepcopy(matching[start : start + size]),
+            "pagination": {"totalSize": len(matching), "nextPageToken": token},
+        }

@@ -1,11 +1,13 @@
 """A fake Slack Web API (and response_url endpoint) on loopback, recording every call.
 
 Answers like Slack: `{"ok": true, ...}`, `{"ok": false, "error": ...}`, Bearer token checked,
-`auth.test` with an `x-oauth-scopes` header.
+`auth.test` with an `x-oauth-scopes` header, `apps.connections.open` with this fake's Socket Mode URL.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -38,11 +40,15 @@ class FakeSlack:
     views: list[dict[str, Any]] = field(default_factory=list)
     views_open_error: str | None = None  # e.g. "expired_trigger_id"  # every view opened, updated or published
     post_errors: dict[str, str] = field(default_factory=dict)  # channel -> error chat.postMessage answers
-    scopes: str = "commands,chat:write"
+    scopes: str | None = "commands,chat:write"  # what auth.test reports granted; None sends no scopes header
+    scopes_header: str = "x-oauth-scopes"  # the header's name, as sent (Slack's lower case unless changed)
+    app_token: str | None = None  # apps.connections.open accepts only this token; None: any xapp- token
+    delay: float = 0.0  # seconds every Web API call takes to answer (cut short when the server stops)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent over the socket
     socket: web.WebSocketResponse | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def called(self, method: str) -> list[SlackCall]:
         """The calls of one Web API method, in order."""
@@ -64,7 +70,13 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response-url/{n}", self._response_url)
         app.router.add_get("/socket", self._socket)
+        self._stopping = asyncio.Event()  # one per server: a stopped one releases only its own calls
+        app.on_shutdown.append(self._stop)
         return app
+
+    async def _stop(self, _: web.Application) -> None:
+        """Release calls still being delayed, so the server stops at once rather than after `delay`."""
+        self._stopping.set()
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
@@ -77,6 +89,9 @@ class FakeSlack:
                 params["blocks"] = json.loads(params["blocks"])
         call = SlackCall(method, params, dict(request.headers))
         self.calls.append(call)
+        if self.delay:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.delay)
         answer = await self._answer(request, method, params)
         call.answer = json.loads(answer.text or "{}")
         return answer
@@ -94,10 +109,13 @@ class FakeSlack:
                 "bot_id": "B111",
                 "url": "https://test.slack.com/",
             }
-            return web.json_response(body, headers={"x-oauth-scopes": self.scopes})
+            return web.json_response(body, headers={self.scopes_header: self.scopes} if self.scopes is not None else {})
         if method == "apps.connections.open":
-            if not request.headers.get("Authorization", "").startswith("Bearer xapp-"):
+            token = request.headers.get("Authorization", "")
+            if not token.startswith("Bearer xapp-"):
                 return web.json_response({"ok": False, "error": "not_allowed_token_type"})
+            if self.app_token is not None and token != f"Bearer {self.app_token}":
+                return web.json_response({"ok": False, "error": "invalid_auth"})
             return web.json_response({"ok": True, "url": self.base_url.replace("http", "ws", 1) + "/socket"})
         if method in {"chat.postMessage", "chat.update", "chat.postEphemeral"}:
             channel = params.get("channel", "")

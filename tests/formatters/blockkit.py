@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 
 from bot.api.models import Incident, IncidentSeverity, IncidentStatus
 from bot.formatters.common import SECTION_TEXT_LIMIT
+from tests.factories import uuid
 
 
 def strings(value: Any) -> Iterator[str]:
@@ -24,6 +25,14 @@ def strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from strings(item)
+
+
+def assert_block_valid(raw: dict[str, Any]) -> None:
+    """slack_sdk parses the block as its own type and accepts it and every object nested in it."""
+    parsed = Block.parse(raw)
+    assert parsed is not None
+    assert parsed.type == raw["type"]
+    validate_deep(parsed)
 
 
 def validate_deep(obj: JsonObject) -> None:
@@ -39,11 +48,6 @@ def validate_deep(obj: JsonObject) -> None:
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 EVIL = "<!channel> <https://evil|x> &"
 APP_LABEL = "coralogix.metadata.applicationName"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
 def incident(
@@ -66,6 +70,11 @@ def incident(
     )
 
 
+def many(n: int) -> list[Incident]:
+    """`n` distinct incidents."""
+    return [incident(i) for i in range(n)]
+
+
 def assert_valid_view(view: dict[str, Any], callback_id: str | None = None) -> None:
     """The view keeps Slack's modal/Home limits and slack_sdk accepts it and every block in it."""
     if callback_id is not None:
@@ -81,7 +90,4 @@ def assert_valid_view(view: dict[str, Any], callback_id: str | None = None) -> N
     for raw in view["blocks"]:
         if raw["type"] == "section":
             assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+        assert_block_valid(raw)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.api.models import IncidentSeverity
 from bot.formatters.alert import COLOURS, RESOLVED_COLOUR, AlertState, alert_message, status_text, thread_text
@@ -16,7 +15,7 @@ from bot.ids import ActionId, BlockId, Command
 from bot.services.alerts import LineKind, ThreadLine
 from bot.services.notifications import AlertNotification
 from bot.store import AlertRecord, AlertStatus
-from tests.formatters.blockkit import strings, validate_deep
+from tests.formatters.blockkit import assert_block_valid, strings
 
 USER = "U0123ABCD"
 OTHER = "U0999WXYZ"
@@ -115,10 +114,7 @@ def assert_within_limits(message: Message) -> None:
                     assert len(button["confirm"]["text"]["text"]) <= 300
                     assert len(button["confirm"]["confirm"]["text"]) <= 30
                     assert len(button["confirm"]["deny"]["text"]) <= 30
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+        assert_block_valid(raw)
 
 
 def state(**fields: Any) -> AlertState:

@@ -6,19 +6,14 @@ import re
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.api.models import Incident, IncidentSeverity
 from bot.formatters.common import SECTION_TEXT_LIMIT
 from bot.formatters.home import HOME_LIMIT, home_view
 from bot.ids import ActionId
-from tests.formatters.blockkit import EVIL, NOW, incident, strings, uuid, validate_deep
-
-
-def many(n: int) -> list[Incident]:
-    """`n` distinct incidents."""
-    return [incident(i) for i in range(n)]
+from tests.factories import uuid
+from tests.formatters.blockkit import EVIL, NOW, assert_block_valid, incident, many, strings
 
 
 def assert_valid_home(view: dict[str, Any]) -> None:
@@ -31,10 +26,7 @@ def assert_valid_home(view: dict[str, Any]) -> None:
             assert 0 < len(raw["text"]["text"]) <= SECTION_TEXT_LIMIT
         if raw["type"] == "header":
             assert 0 < len(raw["text"]["text"]) <= 150
-        parsed = Block.parse(raw)
-        assert parsed is not None
-        assert parsed.type == raw["type"]
-        validate_deep(parsed)
+        assert_block_valid(raw)
 
 
 def buttons(view: dict[str, Any], action: ActionId) -> list[dict[str, Any]]:

@@ -21,7 +21,8 @@ from bot.formatters.modals import (
     loading_view,
 )
 from bot.ids import CallbackId
-from tests.formatters.blockkit import EVIL, incident, strings, uuid
+from tests.factories import uuid
+from tests.formatters.blockkit import EVIL, incident, strings
 from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
 
 METADATA = {"channel": "C0123ABCD", "thread_ts": "1700000000.000100"}

@@ -21,16 +21,12 @@ from bot.formatters.picker import (
     read_metadata,
 )
 from bot.ids import ActionId, BlockId, CallbackId
-from tests.formatters.blockkit import EVIL, NOW, incident, uuid
+from tests.factories import uuid
+from tests.formatters.blockkit import EVIL, NOW, incident, many
 from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
 
 CHANNEL = "C0123ABCD"
 METADATA = picker_metadata(CHANNEL, None)
-
-
-def many(n: int) -> list[Incident]:
-    """`n` distinct incidents."""
-    return [incident(i) for i in range(n)]
 
 
 def assert_valid_view(view: dict[str, Any]) -> None:

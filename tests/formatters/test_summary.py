@@ -14,6 +14,7 @@ from bot.formatters.common import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT, Messa
 from bot.formatters.summary import summary_message
 from bot.ids import BlockId
 from bot.services.incidents import IdResult, Outcome, ResolveReport
+from tests.factories import uuid
 from tests.formatters.blockkit import strings
 
 USER = "U0123ABCD"
@@ -23,11 +24,6 @@ SIZES = [1, 10, 11, 500, 1000]
 OUTCOMES = list(Outcome)
 # Everything `<…>` the summary itself may render: the requester's mention and the date token.
 ALLOWED_MARKUP = re.compile(rf"^<@{USER}>$|^<!date\^\d+\^[^|<>]+\|[^<>]+>$")
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
 def incident(n: int, *, name: str | None = None, app: str | None = None, subsystem: str | None = None) -> Incident:
@@ -375,13 +371,13 @@ def test_failures_survive_when_a_huge_summary_is_cut() -> None:
     """990 resolved incidents with long names plus 10 failures: every failed id is still shown."""
     resolved = [
         IdResult(
-            f"00000000-0000-4000-8000-{n:012d}",
+            uuid(n),
             Outcome.RESOLVED,
-            Incident(id=f"00000000-0000-4000-8000-{n:012d}", name="x" * 120),
+            Incident(id=uuid(n), name="x" * 120),
         )
         for n in range(990)
     ]
-    failed = [IdResult(f"ffffffff-0000-4000-8000-{n:012d}", Outcome.FAILED, reason="Coralogix 500") for n in range(10)]
+    failed = [IdResult(uuid(990 + n), Outcome.FAILED, reason="Coralogix 500") for n in range(10)]
     message = summary_message(ResolveReport(resolved + failed), user_id=USER, at=datetime.now(UTC))
     content = " ".join(b["text"]["text"] for b in message.blocks if "text" in b)
     assert len(message.blocks) <= MESSAGE_BLOCK_LIMIT

@@ -15,14 +15,10 @@ from bot.formatters.usage import (
 )
 from bot.ids import Command
 from bot.parsing import MAX_IDS_PER_COMMAND, ParsedIds, is_incident_id, parse_incident_ids
+from tests.factories import uuid
 
 A = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
 B = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-
-
-def uuid(n: int) -> str:
-    """A distinct, valid incident id for `n`."""
-    return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
 def test_usage_names_the_command() -> None:

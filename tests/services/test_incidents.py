@@ -5,29 +5,31 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import SecretStr
 
-from bot.api import ApiVersion, AuthenticationError, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion, AuthenticationError, RetryPolicy
 from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
-from bot.settings import REGION_HOSTS, Region
-from tests.fakes.coralogix_transport import API_KEY, FakeCoralogix, RecordingSleep
+from tests.factories import uuid
+from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.fakes.http import RecordingSleep, coralogix_client
 
 MAX_ATTEMPTS = 3
 
 
-def uid(n: int) -> str:
-    """A realistic incident id, numbered."""
-    return f"5a1e0c7d-0000-4000-8000-{n:012d}"
-
-
-A, B, C, D, E = (uid(n) for n in range(1, 6))
+A, B, C, D, E = (uuid(n) for n in range(1, 6))
 UNKNOWN = "00000000-dead-4bee-8f00-000000000000"
 
 
 @pytest.fixture(params=[ApiVersion.LTS, ApiVersion.V5], ids=["lts", "v5"])
-def fake(request: pytest.FixtureRequest) -> FakeCoralogix:
-    """An empty fake Coralogix speaking one path family (every test runs against both)."""
-    return FakeCoralogix(version=request.param)
+def version(request: pytest.FixtureRequest) -> ApiVersion:
+    """The path family of the client and the fake (every test runs against both)."""
+    family: ApiVersion = request.param
+    return family
+
+
+@pytest.fixture
+def fake(version: ApiVersion) -> FakeCoralogix:
+    """An empty fake Coralogix serving only that path family."""
+    return FakeCoralogix(versions=(version,))
 
 
 @pytest.fixture
@@ -37,16 +39,10 @@ def sleep() -> RecordingSleep:
 
 
 @pytest.fixture
-async def service(fake: FakeCoralogix, sleep: RecordingSleep) -> AsyncIterator[IncidentService]:
+async def service(fake: FakeCoralogix, version: ApiVersion, sleep: RecordingSleep) -> AsyncIterator[IncidentService]:
     """The service over a real client wired to the fake, with retries on (and instant)."""
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=fake.version,
-        retry=RetryPolicy(max_attempts=MAX_ATTEMPTS),
-        transport=fake.transport(),
-        sleep=sleep,
-    )
+    retry = RetryPolicy(max_attempts=MAX_ATTEMPTS)
+    client = coralogix_client(fake.transport(), version=version, retry=retry, sleep=sleep)
     yield IncidentService(client)
     await client.aclose()
 
@@ -64,30 +60,30 @@ async def test_two_ids_are_resolved(fake: FakeCoralogix, service: IncidentServic
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
     assert all(r.incident is not None and r.incident.is_resolved for r in report.results)
-    assert fake.calls("resolve") == [[A, B]]
-    assert fake.calls("batch_get") == [[A, B]]  # the pre-check only; nothing needed reading back
+    assert fake.ids_of("resolve") == [[A, B]]
+    assert fake.ids_of("batch_get") == [[A, B]]  # the pre-check only; nothing needed reading back
 
 
 async def test_already_resolved_id_is_not_resolved_again(fake: FakeCoralogix, service: IncidentService) -> None:
     """An id the pre-check shows resolved is ALREADY_RESOLVED and left out of the resolve call."""
     fake.add(A)
-    fake.add(B, resolved=True)
+    fake.add(make_incident(B, status="INCIDENT_STATUS_RESOLVED"))
 
     report = await service.resolve([A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.ALREADY_RESOLVED}
     assert report.results[1].incident is not None
-    assert fake.calls("resolve") == [[A]]
+    assert fake.ids_of("resolve") == [[A]]
 
 
 async def test_nothing_to_resolve_makes_no_resolve_call(fake: FakeCoralogix, service: IncidentService) -> None:
     """When every id is already resolved or unknown, no resolve call is made at all."""
-    fake.add(A, resolved=True)
+    fake.add(make_incident(A, status="INCIDENT_STATUS_RESOLVED"))
 
     report = await service.resolve([A, UNKNOWN])
 
     assert outcomes(report.results) == {A: Outcome.ALREADY_RESOLVED, UNKNOWN: Outcome.NOT_FOUND}
-    assert fake.calls("resolve") == []
+    assert fake.ids_of("resolve") == []
 
 
 async def test_unknown_id_is_not_found_and_the_rest_resolved(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -98,7 +94,7 @@ async def test_unknown_id_is_not_found_and_the_rest_resolved(fake: FakeCoralogix
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, UNKNOWN: Outcome.NOT_FOUND, B: Outcome.RESOLVED}
     assert report.results[1].reason
-    assert fake.calls("resolve") == [[A, B]]
+    assert fake.ids_of("resolve") == [[A, B]]
 
 
 @pytest.mark.parametrize(("status", "expected"), [(400, Outcome.FAILED), (404, Outcome.FAILED)])
@@ -114,8 +110,8 @@ async def test_rejected_batch_is_bisected(
 
     assert outcomes(report.results) == {**dict.fromkeys(good, Outcome.RESOLVED), C: expected}
     assert report.results[2].reason
-    assert fake.calls("resolve")[0] == [A, B, C, D, E]
-    accepted = [ids for ids in fake.calls("resolve") if C not in ids]
+    assert fake.ids_of("resolve")[0] == [A, B, C, D, E]
+    accepted = [ids for ids in fake.ids_of("resolve") if C not in ids]
     assert sorted(i for ids in accepted for i in ids) == sorted(good)  # each good id resolved exactly once
     assert all(fake.incidents[i]["status"] == "INCIDENT_STATUS_RESOLVED" for i in good)
 
@@ -142,7 +138,7 @@ async def test_left_out_and_still_triggered_is_failed(fake: FakeCoralogix, servi
     assert reason is not None
     assert "did not confirm" in reason
     assert "triggered" in reason
-    assert fake.calls("batch_get") == [[A, B], [B]]  # pre-check, then a read-back of B only
+    assert fake.ids_of("batch_get") == [[A, B], [B]]  # pre-check, then a read-back of B only
 
 
 async def test_left_out_but_resolved_on_read_back_is_resolved(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -155,18 +151,18 @@ async def test_left_out_but_resolved_on_read_back_is_resolved(fake: FakeCoralogi
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
     assert report.results[1].incident is not None
     assert report.results[1].incident.is_resolved
-    assert fake.calls("batch_get") == [[A, B], [B]]
+    assert fake.ids_of("batch_get") == [[A, B], [B]]
 
 
 async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: IncidentService) -> None:
     """2500 ids take 3 resolve calls of at most 1000 ids, with never more than 4 calls in flight."""
-    ids = [uid(n) for n in range(2500)]
+    ids = [uuid(n) for n in range(2500)]
     fake.add(*ids)
-    fake.latency = 0.005  # long enough for concurrent calls to overlap inside the fake
+    fake.delay = 0.005  # long enough for concurrent calls to overlap inside the fake
 
     report = await service.resolve(ids)
 
-    calls = fake.calls("resolve")
+    calls = fake.ids_of("resolve")
     assert sorted(len(c) for c in calls) == [500, 1000, 1000]
     assert sorted(i for c in calls for i in c) == sorted(ids)
     assert all(r.outcome is Outcome.RESOLVED for r in report.results)
@@ -177,11 +173,11 @@ async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: In
 
 async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix, service: IncidentService) -> None:
     """Bisecting a chunk with a few rejected ids isolates each one with never more than 4 calls in flight."""
-    ids = [uid(n) for n in range(200)]
+    ids = [uuid(n) for n in range(200)]
     bad = {ids[7], ids[100], ids[181]}
     fake.add(*ids)
     fake.reject = dict.fromkeys(bad, 400)
-    fake.latency = 0.002
+    fake.delay = 0.002
 
     report = await service.resolve(ids)
 
@@ -192,13 +188,13 @@ async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix,
 
 async def test_bisection_is_bounded_when_everything_is_rejected(fake: FakeCoralogix, service: IncidentService) -> None:
     """A rejection of every id costs at most 1 + BISECT_CALL_BUDGET resolve calls, not 2n - 1, and fails them all."""
-    ids = [uid(n) for n in range(1000)]
+    ids = [uuid(n) for n in range(1000)]
     fake.add(*ids)
     fake.reject = dict.fromkeys(ids, 400)
 
     report = await service.resolve(ids)
 
-    assert len(fake.calls("resolve")) <= 1 + BISECT_CALL_BUDGET
+    assert len(fake.ids_of("resolve")) <= 1 + BISECT_CALL_BUDGET
     assert len(report.of(Outcome.FAILED)) == 1000
     assert all("cannot be resolved" in (r.reason or "") for r in report.results)
 
@@ -206,7 +202,7 @@ async def test_bisection_is_bounded_when_everything_is_rejected(fake: FakeCoralo
 async def test_every_id_gets_one_result_in_request_order(fake: FakeCoralogix, service: IncidentService) -> None:
     """Whatever happens to each id, the report has exactly one result per requested id, in request order."""
     fake.add(A, C, D, E)
-    fake.add(B, resolved=True)
+    fake.add(make_incident(B, status="INCIDENT_STATUS_RESOLVED"))
     fake.reject = {D: 400}
     fake.ignored = {E}
     ids = [E, UNKNOWN, B, D, A, C]
@@ -231,13 +227,13 @@ async def test_forbidden_batch_get_falls_back_to_resolving_without_precheck(
 ) -> None:
     """A 403 on the pre-check (no incidents:read) does not stop the resolve: all ids are sent and confirmed."""
     fake.add(A, B)
-    fake.batch_get_status = 403
+    fake.statuses["batch_get"] = 403
 
     report = await service.resolve([A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
-    assert fake.calls("resolve") == [[A, B]]
-    assert fake.calls("batch_get") == [[A, B]]  # the refused pre-check, not retried
+    assert fake.ids_of("resolve") == [[A, B]]
+    assert fake.ids_of("batch_get") == [[A, B]]  # the refused pre-check, not retried
 
 
 async def test_server_error_on_every_resolve_attempt_fails_all(
@@ -245,7 +241,7 @@ async def test_server_error_on_every_resolve_attempt_fails_all(
 ) -> None:
     """A 500 on every attempt marks every id FAILED with Coralogix's error as the reason, after the retries."""
     fake.add(A, B)
-    fake.resolve_status = 500
+    fake.statuses["resolve"] = 500
 
     report = await service.resolve([A, B])
 
@@ -254,19 +250,19 @@ async def test_server_error_on_every_resolve_attempt_fails_all(
         assert result.reason is not None
         assert "5xx" in result.reason
         assert "internal error" in result.reason
-    assert fake.calls("resolve") == [[A, B]] * MAX_ATTEMPTS
+    assert fake.ids_of("resolve") == [[A, B]] * MAX_ATTEMPTS
     assert len(sleep.calls) == MAX_ATTEMPTS - 1
 
 
 async def test_unusable_key_on_precheck_raises(fake: FakeCoralogix, service: IncidentService) -> None:
     """A 401 on the pre-check means nothing can be done: the typed error reaches the caller, nothing is resolved."""
     fake.add(A)
-    fake.batch_get_status = 401
+    fake.statuses["batch_get"] = 401
 
     with pytest.raises(AuthenticationError):
         await service.resolve([A])
 
-    assert fake.calls("resolve") == []
+    assert fake.ids_of("resolve") == []
 
 
 async def test_no_ids_no_calls(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -274,7 +270,7 @@ async def test_no_ids_no_calls(fake: FakeCoralogix, service: IncidentService) ->
     report = await service.resolve([])
 
     assert report.results == []
-    assert fake.exchanges == []
+    assert fake.calls == []
 
 
 async def test_resolve_applied_but_answer_lost_counts(fake: FakeCoralogix, service: IncidentService) -> None:
@@ -285,4 +281,4 @@ async def test_resolve_applied_but_answer_lost_counts(fake: FakeCoralogix, servi
     report = await service.resolve([A, B])
 
     assert [r.outcome for r in report.results] == [Outcome.RESOLVED, Outcome.RESOLVED]
-    assert fake.calls("batch_get")[-1] == [A, B]
+    assert fake.ids_of("batch_get")[-1] == [A, B]

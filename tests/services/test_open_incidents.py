@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
-from pydantic import SecretStr
 
-from bot.api import ApiVersion, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion
 from bot.api.models import IncidentSeverity
 from bot.services.incidents import OPEN_SCAN_LIMIT, IncidentService
-from bot.settings import REGION_HOSTS, Region
-from tests.fakes.coralogix_transport import API_KEY, RecordingSleep, make_incident
+from tests.factories import uuid
+from tests.fakes.coralogix import FakeCoralogix, make_incident
+from tests.fakes.http import coralogix_client
 
-LIST_PATH = "/mgmt/openapi/v1/incidents"
 OPEN_STATUSES = ["INCIDENT_STATUS_TRIGGERED", "INCIDENT_STATUS_ACKNOWLEDGED"]
-
-
-def uid(n: int) -> str:
-    """A realistic incident id, numbered."""
-    return f"5a1e0c7d-0000-4000-8000-{n:012d}"
 
 
 def wire(n: int, severity: str | None, created: str | None, name: str = "") -> dict[str, Any]:
     """A spec-shaped open incident numbered `n`; None leaves severity or createdAt out, as proto3 JSON does."""
-    incident = make_incident(uid(n))
-    incident["name"] = name or f"Incident {n}"
+    incident = make_incident(uuid(n), name or f"Incident {n}")
     for key, value in (("severity", severity), ("createdAt", created)):
         if value is None:
             incident.pop(key, None)
@@ -38,80 +28,52 @@ def wire(n: int, severity: str | None, created: str | None, name: str = "") -> d
     return incident
 
 
-@dataclass
-class ListEndpoint:
-    """The legacy list call, POST /mgmt/openapi/v1/incidents: answers `incidents` in one page, records bodies.
+@pytest.fixture
+def fake() -> FakeCoralogix:
+    """An empty fake Coralogix on the legacy paths."""
+    return FakeCoralogix(versions=(ApiVersion.LTS,))
 
-    It filters by severity and by name (case-insensitive) like Coralogix would, so cache entries
-    can be told apart by their answers too. Any other request fails the test.
-    """
 
-    incidents: list[dict[str, Any]] = field(default_factory=list)
-    bodies: list[dict[str, Any]] = field(default_factory=list)
+def bodies(fake: FakeCoralogix) -> list[dict[str, Any]]:
+    """The body of each list request, in order."""
+    return [c.body for c in fake.calls_of("list")]
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        assert (request.method, request.url.path) == ("POST", LIST_PATH), f"unexpected {request.method} {request.url}"
-        body: dict[str, Any] = json.loads(request.content)
-        self.bodies.append(body)
-        wanted = body.get("filter", {})
-        found = [
-            i
-            for i in self.incidents
-            if i.get("severity") in wanted.get("severity", [i.get("severity")])
-            and wanted.get("searchQuery", {}).get("query", "").lower() in i["name"].lower()
-        ]
-        return httpx.Response(200, json={"incidents": found, "pagination": {"totalSize": len(found)}})
 
-    @property
-    def filters(self) -> list[dict[str, Any]]:
-        """The filter of each list request, in order."""
-        return [b.get("filter", {}) for b in self.bodies]
+def filters(fake: FakeCoralogix) -> list[dict[str, Any]]:
+    """The filter of each list request, in order."""
+    return [b.get("filter", {}) for b in bodies(fake)]
 
 
 @pytest.fixture
-def endpoint() -> ListEndpoint:
-    """An empty list endpoint."""
-    return ListEndpoint()
-
-
-@pytest.fixture
-async def service(endpoint: ListEndpoint) -> AsyncIterator[IncidentService]:
-    """The service over a real client for EU1 (legacy paths, retries off) wired to the endpoint."""
-    client = CoralogixClient(
-        host=REGION_HOSTS[Region.EU1],
-        api_key=SecretStr(API_KEY),
-        version=ApiVersion.LTS,
-        retry=RetryPolicy.off(),
-        transport=httpx.MockTransport(endpoint),
-        sleep=RecordingSleep(),
-    )
+async def service(fake: FakeCoralogix) -> AsyncIterator[IncidentService]:
+    """The service over a real client for EU1 (legacy paths, retries off) wired to the fake; it may only list."""
+    client = coralogix_client(fake.transport())
     yield IncidentService(client)
     await client.aclose()
+    assert all(c.operation == "list" for c in fake.calls), "the service only lists here"
 
 
 # -- open_incidents --------------------------------------------------------------------------
 
 
-async def test_asks_for_triggered_and_acknowledged(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_asks_for_triggered_and_acknowledged(fake: FakeCoralogix, service: IncidentService) -> None:
     """The list request filters on the two open statuses only, with no severity or search."""
     await service.open_incidents()
-    (body,) = endpoint.bodies
+    (body,) = bodies(fake)
     assert body["filter"] == {"status": OPEN_STATUSES}
     assert body["pagination"]["pageSize"] <= OPEN_SCAN_LIMIT
 
 
 @pytest.mark.parametrize("severity", list(IncidentSeverity))
-async def test_severity_filter_sent(
-    endpoint: ListEndpoint, service: IncidentService, severity: IncidentSeverity
-) -> None:
+async def test_severity_filter_sent(fake: FakeCoralogix, service: IncidentService, severity: IncidentSeverity) -> None:
     """A severity, when given, is sent as the filter's one severity alongside the open statuses."""
     await service.open_incidents(severity=severity)
-    assert endpoint.filters == [{"status": OPEN_STATUSES, "severity": [severity.value]}]
+    assert filters(fake) == [{"status": OPEN_STATUSES, "severity": [severity.value]}]
 
 
-async def test_sorted_by_severity_then_newest(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_sorted_by_severity_then_newest(fake: FakeCoralogix, service: IncidentService) -> None:
     """Critical > error > warning > info > low > unknown, and newest first within a severity."""
-    endpoint.incidents = [
+    fake.add(
         wire(1, "INCIDENT_SEVERITY_LOW", "2026-03-14T10:00:00Z"),
         wire(2, None, "2026-03-14T11:59:00Z"),
         wire(3, "INCIDENT_SEVERITY_INFO", "2026-03-14T10:00:00Z"),
@@ -123,25 +85,32 @@ async def test_sorted_by_severity_then_newest(endpoint: ListEndpoint, service: I
         wire(9, "INCIDENT_SEVERITY_SOMETHING_NEW", "2026-03-14T11:30:00Z"),
         wire(10, "INCIDENT_SEVERITY_CRITICAL", None),
         wire(11, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z"),
-    ]
+    )
     found = await service.open_incidents()
-    assert [i.id for i in found] == [uid(n) for n in (6, 11, 4, 10, 7, 5, 3, 1, 2, 9, 8)]
+    assert [i.id for i in found] == [uuid(n) for n in (6, 11, 4, 10, 7, 5, 3, 1, 2, 9, 8)]
 
 
-async def test_limit_keeps_the_most_urgent(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_limit_keeps_the_most_urgent(fake: FakeCoralogix, service: IncidentService) -> None:
     """The limit applies after sorting: the most urgent incidents are kept, not the first listed."""
-    endpoint.incidents = [
-        wire(n, severity, f"2026-03-14T1{n}:00:00Z")
-        for n, severity in enumerate(
-            ["INCIDENT_SEVERITY_LOW", "INCIDENT_SEVERITY_INFO", "INCIDENT_SEVERITY_CRITICAL", "INCIDENT_SEVERITY_ERROR"]
+    fake.add(
+        *(
+            wire(n, severity, f"2026-03-14T1{n}:00:00Z")
+            for n, severity in enumerate(
+                [
+                    "INCIDENT_SEVERITY_LOW",
+                    "INCIDENT_SEVERITY_INFO",
+                    "INCIDENT_SEVERITY_CRITICAL",
+                    "INCIDENT_SEVERITY_ERROR",
+                ]
+            )
         )
-    ]
+    )
     found = await service.open_incidents(limit=2)
-    assert [i.id for i in found] == [uid(2), uid(3)]
-    assert len(endpoint.bodies) == 1
+    assert [i.id for i in found] == [uuid(2), uuid(3)]
+    assert len(bodies(fake)) == 1
 
 
-async def test_nothing_open(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_nothing_open(fake: FakeCoralogix, service: IncidentService) -> None:
     """No open incidents is an empty list."""
     assert await service.open_incidents() == []
 
@@ -149,10 +118,10 @@ async def test_nothing_open(endpoint: ListEndpoint, service: IncidentService) ->
 # -- search_open -----------------------------------------------------------------------------
 
 
-async def test_search_sends_the_text(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_search_sends_the_text(fake: FakeCoralogix, service: IncidentService) -> None:
     """A search sends its text, trimmed, as a name search beside the open statuses."""
     await service.search_open("  Checkout latency ", None)
-    assert endpoint.filters == [
+    assert filters(fake) == [
         {
             "status": OPEN_STATUSES,
             "searchQuery": {"query": "Checkout latency", "incidentField": "INCIDENTS_FIELDS_NAME"},
@@ -160,64 +129,64 @@ async def test_search_sends_the_text(endpoint: ListEndpoint, service: IncidentSe
     ]
 
 
-async def test_empty_search_sends_no_search_query(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_empty_search_sends_no_search_query(fake: FakeCoralogix, service: IncidentService) -> None:
     """An empty (or blank) search lists every open incident."""
     await service.search_open("   ", None)
-    assert endpoint.filters == [{"status": OPEN_STATUSES}]
+    assert filters(fake) == [{"status": OPEN_STATUSES}]
 
 
-async def test_search_sorted_most_urgent_first(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_search_sorted_most_urgent_first(fake: FakeCoralogix, service: IncidentService) -> None:
     """Search results come most severe first, like the list."""
-    endpoint.incidents = [
+    fake.add(
         wire(1, "INCIDENT_SEVERITY_INFO", "2026-03-14T10:00:00Z", name="db slow"),
         wire(2, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z", name="db down"),
         wire(3, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z", name="cache down"),
-    ]
+    )
     found = await service.search_open("db", None)
-    assert [i.id for i in found] == [uid(2), uid(1)]
+    assert [i.id for i in found] == [uuid(2), uuid(1)]
 
 
 @pytest.mark.parametrize("again", ["Checkout", "  Checkout ", "\tCheckout\n"])
-async def test_same_query_within_ttl_is_cached(endpoint: ListEndpoint, service: IncidentService, again: str) -> None:
+async def test_same_query_within_ttl_is_cached(fake: FakeCoralogix, service: IncidentService, again: str) -> None:
     """The same query again (any surrounding space) is answered from the cache, without a request."""
-    endpoint.incidents = [wire(1, "INCIDENT_SEVERITY_ERROR", "2026-03-14T10:00:00Z", name="Checkout errors")]
+    fake.add(wire(1, "INCIDENT_SEVERITY_ERROR", "2026-03-14T10:00:00Z", name="Checkout errors"))
     first = await service.search_open("Checkout", IncidentSeverity.ERROR)
     second = await service.search_open(again, IncidentSeverity.ERROR)
-    assert len(endpoint.bodies) == 1
-    assert [i.id for i in second] == [i.id for i in first] == [uid(1)]
+    assert len(bodies(fake)) == 1
+    assert [i.id for i in second] == [i.id for i in first] == [uuid(1)]
 
 
-async def test_different_query_is_asked(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_different_query_is_asked(fake: FakeCoralogix, service: IncidentService) -> None:
     """A different text is a new request."""
     await service.search_open("checkout", None)
     await service.search_open("checkou", None)
-    assert [f["searchQuery"]["query"] for f in endpoint.filters] == ["checkout", "checkou"]
+    assert [f["searchQuery"]["query"] for f in filters(fake)] == ["checkout", "checkou"]
 
 
-async def test_different_severity_is_a_different_entry(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_different_severity_is_a_different_entry(fake: FakeCoralogix, service: IncidentService) -> None:
     """The same text with another severity (or none) is asked anew, and each answer is cached apart."""
-    endpoint.incidents = [
+    fake.add(
         wire(1, "INCIDENT_SEVERITY_CRITICAL", "2026-03-14T10:00:00Z", name="db down"),
         wire(2, "INCIDENT_SEVERITY_WARNING", "2026-03-14T10:00:00Z", name="db slow"),
-    ]
+    )
     critical = await service.search_open("db", IncidentSeverity.CRITICAL)
     warning = await service.search_open("db", IncidentSeverity.WARNING)
     every = await service.search_open("db", None)
-    assert [f.get("severity") for f in endpoint.filters] == [
+    assert [f.get("severity") for f in filters(fake)] == [
         [IncidentSeverity.CRITICAL.value],
         [IncidentSeverity.WARNING.value],
         None,
     ]
-    assert [i.id for i in critical] == [uid(1)]
-    assert [i.id for i in warning] == [uid(2)]
-    assert [i.id for i in every] == [uid(1), uid(2)]
+    assert [i.id for i in critical] == [uuid(1)]
+    assert [i.id for i in warning] == [uuid(2)]
+    assert [i.id for i in every] == [uuid(1), uuid(2)]
     again = await service.search_open(" db ", IncidentSeverity.WARNING)
-    assert [i.id for i in again] == [uid(2)]
-    assert len(endpoint.bodies) == 3
+    assert [i.id for i in again] == [uuid(2)]
+    assert len(bodies(fake)) == 3
 
 
-async def test_case_is_kept_in_query_and_cache(endpoint: ListEndpoint, service: IncidentService) -> None:
+async def test_case_is_kept_in_query_and_cache(fake: FakeCoralogix, service: IncidentService) -> None:
     """Whether Coralogix's search ignores case is undocumented: "Pay" and "pay" are asked (and cached) apart."""
     await service.search_open("Pay", None)
     await service.search_open("pay", None)
-    assert [f["searchQuery"]["query"] for f in endpoint.filters] == ["Pay", "pay"]
+    assert [f["searchQuery"]["query"] for f in filters(fake)] == ["Pay", "pay"]
