@@ -18,6 +18,7 @@ from bot.metrics import Metrics
 from bot.middleware import make_middleware
 from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
+from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.settings import Settings
 from bot.slack_publisher import SlackAlertPublisher
 from bot.store import Store
@@ -76,6 +77,15 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
 
 
 @dataclass(frozen=True, slots=True)
+class Timings:
+    """The waits the bot sits out: production values by default; tests shorten them."""
+
+    lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
+    load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
+    search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
+
+
+@dataclass(frozen=True, slots=True)
 class Runtime:
     """Everything one bot process runs, and how to stop it."""
 
@@ -125,20 +135,20 @@ async def build_runtime(
     *,
     coralogix_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
-    lookup_interval: float = 1.0,
+    timings: Timings = Timings(),
 ) -> Runtime:
     """Open the store and build clients, services and the app for `settings`."""
     store = await Store.open(settings.DATABASE_URL)
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
     slack_client = build_slack_client(settings, metrics)
-    incidents = IncidentService(api)
+    incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     alerts = AlertService(
         store=store,
         incidents=incidents,
         publisher=SlackAlertPublisher(slack_client),
         default_channel=settings.SLACK_ALERT_CHANNEL,
-        lookup_interval=lookup_interval,
+        lookup_interval=timings.lookup_interval,
     )
     tasks = BackgroundTasks()
     metrics.track_background(lambda: len(tasks))

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from bot.errors import new_error_id
+from bot.errors import record_failure
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +33,8 @@ class BackgroundTasks:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error(
-                "background task %s failed error_id=%s", task.get_name(), new_error_id(), exc_info=task.exception()
-            )
+        if not task.cancelled() and (error := task.exception()) is not None:
+            record_failure(logger, f"background task {task.get_name()} failed", error)
 
     def repeat(self, job: Callable[[], Awaitable[object]], *, every: float, name: str) -> asyncio.Task[None]:
         """Run `job` now and then every `every` seconds until `drain`; a failed run is logged, the next one
@@ -46,8 +44,8 @@ class BackgroundTasks:
             while True:
                 try:
                     await job()
-                except Exception as e:  # logged with its traceback; the chore must go on
-                    logger.error("%s failed error_id=%s", name, new_error_id(), exc_info=e)
+                except Exception as e:  # noqa: BLE001 - logged with its traceback by record_failure; the chore goes on
+                    record_failure(logger, f"{name} failed", e)
                 await asyncio.sleep(every)
 
         task = asyncio.create_task(loop(), name=name)

@@ -17,8 +17,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
-from bot.api import ApiError
-from bot.errors import BadPayload, BotError, describe, new_error_id
+from bot.errors import BadPayload, describe, record_failure
 from bot.formatters.common import escape, safe_url
 
 logger = logging.getLogger(__name__)
@@ -37,12 +36,8 @@ async def handle_error(
     """
     if isinstance(error, BadPayload):
         return await refuse(error, body, respond, client, context)
-    error_id = new_error_id()
-    if isinstance(error, BotError | ApiError):
-        logger.warning("request failed error_id=%s: %s", error_id, error)
-    else:
-        logger.error("request failed error_id=%s", error_id, exc_info=error)
-    text = f":warning: {escape(describe(error))}\nError id: `{error_id}` (give this to whoever runs the bot)."
+    error_id = record_failure(logger, "request failed", error)
+    text = error_text(describe(error), error_id)
     await _tell(text, error_id, body, respond, client, context)
     return None
 
@@ -56,8 +51,7 @@ async def refuse(
 ) -> BoltResponse:
     """Answer input we refuse: a modal error, or the person told ephemerally (by DM without a channel);
     400 when the request names nobody. Logged once, without a traceback: refused input is not a bug."""
-    error_id = new_error_id()
-    logger.warning("refused a request error_id=%s: %s", error_id, error)
+    error_id = record_failure(logger, "refused a request", error)
     user = _slack_id(context.user_id)
     if user is None:
         return BoltResponse(status=400, body={"error": error.user_message}, headers={"x-slack-no-retry": "1"})
@@ -65,7 +59,7 @@ async def refuse(
         return BoltResponse(
             status=200, body={"response_action": "errors", "errors": {error.block_id: error.user_message}}
         )
-    text = f":warning: {escape(error.user_message)}\nError id: `{error_id}` (give this to whoever runs the bot)."
+    text = error_text(error.user_message, error_id)
     where = AsyncBoltContext(user_id=user)
     if channel := _slack_id(context.channel_id):
         where["channel_id"] = channel
@@ -84,6 +78,11 @@ async def refuse_unrouted(error: BadPayload, body: dict[str, Any], client: Async
         context["channel_id"] = channel
     url = safe_url(body.get("response_url"))
     return await refuse(error, body, AsyncRespond(response_url=url) if url else None, client, context)
+
+
+def error_text(reason: str, error_id: str) -> str:
+    """What a person reads about a failure: the reason and the id to hand to whoever runs the bot."""
+    return f":warning: {escape(reason)}\nError id: `{error_id}` (give this to whoever runs the bot)."
 
 
 def _slack_id(value: Any) -> str | None:

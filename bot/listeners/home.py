@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError
-from bot.errors import new_error_id
+from bot.errors import BotError, describe, record_failure
 from bot.formatters.common import escape, truncate
 from bot.formatters.home import HOME_LIMIT, home_view
 from bot.formatters.summary import incident_name
@@ -24,8 +23,6 @@ from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-LOAD_DEADLINE = 10.0
-
 
 async def publish_home(
     client: AsyncWebClient, services: Services, settings: Settings, user: str, notice: str | None = None
@@ -33,14 +30,11 @@ async def publish_home(
     """Read the open incidents and publish the user's Home tab."""
     now = datetime.now(UTC)
     try:
-        async with asyncio.timeout(LOAD_DEADLINE):
-            incidents = await services.incidents.open_incidents(limit=1000)
+        incidents = await services.incidents.open_for_view(limit=1000)
         urls = await services.store.alert_urls([i.id for i in incidents[:HOME_LIMIT]])
-    except (ApiError, TimeoutError) as e:
-        error_id = new_error_id()
-        reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
-        logger.warning("home load failed error_id=%s: %s", error_id, reason)
-        error = f"Could not read the open incidents: {truncate(escape(reason), 2000)} (error id `{error_id}`)"
+    except (ApiError, BotError) as e:
+        error_id = record_failure(logger, "home load failed", e)
+        error = f"Could not read the open incidents: {truncate(escape(describe(e)), 2000)} (error id `{error_id}`)"
         view = home_view(None, now=now, notice=notice, error=error)
     else:
         for incident in incidents[:HOME_LIMIT]:
@@ -92,16 +86,14 @@ async def resolve_clicked(
     try:
         result = (await services.incidents.resolve([incident_id])).results[0]
     except ApiError as e:  # nothing could be done at all (e.g. the key is refused): say so on Home
-        error_id = new_error_id()
-        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, error_id, e.message)
+        error_id = record_failure(logger, f"home resolve of {incident_id} failed", e)
         notice = f":warning: Could not resolve: {truncate(escape(e.message), 1500)} (error id `{error_id}`)"
         await publish_home(client, services, settings, user, notice=notice)
         return
     services.tasks.spawn(services.alerts.sync_resolved([result], user=user, via="home"), name="sync alert messages")
     failure_id: str | None = None
     if result.outcome is Outcome.FAILED:
-        failure_id = new_error_id()
-        logger.warning("home resolve of %s failed error_id=%s: %s", incident_id, failure_id, result.reason)
+        failure_id = record_failure(logger, f"home resolve of {incident_id} failed", result.reason or "not resolved")
     await publish_home(client, services, settings, user, notice=outcome_notice(result, failure_id))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError, IncidentSeverity
-from bot.errors import BadPayload, new_error_id
+from bot.errors import BadPayload, BotError, describe, record_failure
 from bot.formatters.picker import (
     SEVERITY_VALUES,
     STATIC_LIMIT,
@@ -35,11 +34,6 @@ from bot.parsing import is_incident_id
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
-
-# The modal never sits on "Loading…" longer than this; then it says why and offers a retry.
-LOAD_DEADLINE = 10.0
-# Slack gives an options request 3 s in all; leave room for the answer to travel.
-OPTIONS_DEADLINE = 2.0
 
 
 async def open_picker(
@@ -72,14 +66,10 @@ async def _fill(
     channel, _ = read_metadata(raw)
     metadata = picker_metadata(channel, severity, read_response_url(raw))
     try:
-        async with asyncio.timeout(LOAD_DEADLINE):
-            incidents = await services.incidents.open_incidents(severity=severity, limit=STATIC_LIMIT + 1)
+        incidents = await services.incidents.open_for_view(severity=severity, limit=STATIC_LIMIT + 1)
         new_view = list_view(metadata, incidents, severity, datetime.now(UTC))
-    except (ApiError, TimeoutError) as e:
-        error_id = new_error_id()
-        reason = e.message if isinstance(e, ApiError) else f"Coralogix did not answer within {LOAD_DEADLINE:.0f} s."
-        logger.warning("picker load failed error_id=%s: %s", error_id, reason)
-        new_view = error_view(metadata, reason, error_id)
+    except (ApiError, BotError) as e:
+        new_view = error_view(metadata, describe(e), record_failure(logger, "picker load failed", e))
     await _update(client, view, new_view)
 
 
@@ -108,14 +98,11 @@ async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services
     typed = payloads.optional_text(body, "value", what="search text", limit=2000) or ""
     now = datetime.now(UTC)
     try:
-        async with asyncio.timeout(OPTIONS_DEADLINE):
-            incidents = await services.incidents.search_open(typed, severity)
-    except TimeoutError:
-        logger.info("picker search slower than Slack's deadline; its result will be cached for the next keystroke")
-        await ack(options=[slow_search_option()])
-        return
+        incidents = await services.incidents.search_open(typed, severity)
     except ApiError as e:
         logger.warning("picker search failed: %s", e.message)
+        incidents = None
+    if incidents is None:  # slow (its result is cached for the next keystroke) or failing: say so, in time
         await ack(options=[slow_search_option()])
         return
     await ack(options=[incident_option(i, now) for i in incidents])

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import UpstreamError, new_error_id
+from bot.errors import UpstreamError, record_failure
 from bot.formatters.common import Message
 from bot.formatters.usage import not_in_channel_text
 from bot.services import Outcome, ResolveReport
@@ -47,15 +47,8 @@ def log_failures(report: ResolveReport) -> str | None:
     failed = report.of(Outcome.FAILED)
     if not failed:
         return None
-    error_id = new_error_id()
-    logger.warning(
-        "resolve failed for %d of %d ids error_id=%s first_reason=%s",
-        len(failed),
-        len(report.results),
-        error_id,
-        failed[0].reason,
-    )
-    return error_id
+    what = f"resolve failed for {len(failed)} of {len(report.results)} ids (the first reason)"
+    return record_failure(logger, what, failed[0].reason or "not resolved")
 
 
 async def post_or_dm(

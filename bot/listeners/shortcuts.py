@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError
-from bot.errors import BadPayload, new_error_id
+from bot.errors import BadPayload, record_failure
 from bot.formatters.modals import (
     NOTE_ACTION,
     NOTE_BLOCK,
@@ -55,9 +55,7 @@ async def resolve_in_message(
         found = await services.incidents.lookup(ids)
         view = list_view(metadata, ids, found)
     except ApiError as e:
-        error_id = new_error_id()
-        logger.warning("shortcut lookup failed error_id=%s: %s", error_id, e.message)
-        view = error_view(metadata, e.message, error_id)
+        view = error_view(metadata, e.message, record_failure(logger, "shortcut lookup failed", e))
     try:
         await client.views_update(view_id=view_id, view=view)
     except SlackApiError as e:  # the user closed the modal before it loaded: nothing to show

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.api import ApiError, Incident, IncidentFilter, IncidentStatus
-from bot.errors import describe, new_error_id
+from bot.errors import describe, record_failure
 from bot.services.alert_model import (
     Action,
     ActionOutcome,
@@ -193,9 +193,8 @@ class AlertService:
             await self.publisher.update_alert(claimed)  # "Resolving… (@user)", no buttons to press twice
             async with asyncio.timeout(ACTION_DEADLINE):
                 return await self._apply(claimed, action, user, via, note)
-        except Exception as e:  # any failure must put the buttons back and be reported, with an error id
-            error_id = new_error_id()
-            logger.warning("%s of alert %s failed error_id=%s", action.value, record.id, error_id, exc_info=e)
+        except Exception as e:  # noqa: BLE001 - any failure must put the buttons back and be reported (record_failure)
+            error_id = record_failure(logger, f"{action.value} of alert {record.id} failed", e)
             return await self._failed(claimed, action, user, describe(e), error_id)
         except asyncio.CancelledError:  # shutting down mid-action: never leave the message stuck
             await asyncio.shield(self.store.release(claimed.id, expect_version=claimed.version))
@@ -222,7 +221,9 @@ class AlertService:
         if action is Action.RESOLVE:
             result = (await self.incidents.resolve([incident_id], precheck=False)).results[0]
             if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
-                return await self._failed(record, action, user, result.reason or "not resolved", new_error_id())
+                reason = result.reason or "not resolved"
+                error_id = record_failure(logger, f"resolve of alert {record.id} failed", reason)
+                return await self._failed(record, action, user, reason, error_id)
             status, kind = AlertStatus.RESOLVED, LineKind.RESOLVED
             detail = "it was already resolved in Coralogix" if result.outcome is Outcome.ALREADY_RESOLVED else None
         else:

@@ -42,6 +42,10 @@ OPEN_SCAN_LIMIT = 1000
 SEARCH_CACHE_SECONDS = 30
 # A search already narrows the list: two pages are plenty, and keep it within Slack's 3 s.
 SEARCH_SCAN_LIMIT = 200
+# A view (picker, App Home) never sits on "Loading…" longer than this; then it says why.
+LOAD_DEADLINE = 10.0
+# Slack gives an options request 3 s in all; leave room for the answer to travel.
+SEARCH_DEADLINE = 2.0
 # The resolve calls of one action (retries and bisection included) get this long in all; ids
 # still unanswered are then read back like any other failure, so the user hears within ~a minute.
 RESOLVE_DEADLINE = 40.0
@@ -83,21 +87,38 @@ class ResolveReport:
 
 
 class IncidentService:
-    """Incident operations over one Coralogix client."""
+    """Incident operations over one Coralogix client.
 
-    def __init__(self, api: CoralogixClient) -> None:
+    `load_deadline` bounds reading the open incidents for a view (picker, App Home), which must
+    never sit on "Loading…"; `search_deadline` bounds a type-ahead answer within Slack's 3 s.
+    """
+
+    def __init__(
+        self, api: CoralogixClient, *, load_deadline: float = LOAD_DEADLINE, search_deadline: float = SEARCH_DEADLINE
+    ) -> None:
         self.api = api
+        self.load_deadline = load_deadline
+        self.search_deadline = search_deadline
         # Type-ahead in the picker asks again on every keystroke; the same query within a short
         # while is answered from here, so Slack's options deadline is met and Coralogix is spared.
         self._searches: TTLCache[tuple[str, str], asyncio.Future[list[Incident]]] = TTLCache(
             maxsize=256, ttl=SEARCH_CACHE_SECONDS
         )
 
-    async def search_open(self, query: str, severity: IncidentSeverity | None) -> list[Incident]:
-        """Open incidents whose name matches `query` (all when empty), most urgent first; cached briefly.
+    async def open_for_view(self, *, severity: IncidentSeverity | None = None, limit: int = 100) -> list[Incident]:
+        """`open_incidents` within `load_deadline`; an `UpstreamError` saying so when Coralogix is slower."""
+        try:
+            async with asyncio.timeout(self.load_deadline):
+                return await self.open_incidents(severity=severity, limit=limit)
+        except TimeoutError:
+            raise UpstreamError(f"Coralogix did not answer within {self.load_deadline:g} s.") from None
 
-        The lookup runs as its own task, shielded from the caller's deadline: when Slack's options
-        deadline cuts a slow search short, the next keystroke still gets its result from the cache.
+    async def search_open(self, query: str, severity: IncidentSeverity | None) -> list[Incident] | None:
+        """Open incidents whose name matches `query` (all when empty), most urgent first; cached briefly.
+        None when Coralogix is slower than `search_deadline`.
+
+        The lookup runs as its own task, shielded from the deadline: when it cuts a slow search
+        short, the next keystroke still gets its result from the cache.
         """
         # Case is kept: whether Coralogix's name search ignores case is not documented.
         key = (" ".join(query.split()), severity.value if severity else "")
@@ -107,7 +128,11 @@ class IncidentService:
             task = asyncio.ensure_future(lookup)
             task.add_done_callback(lambda done: self._forget_failed(key, done))
             self._searches[key] = task
-        return await asyncio.shield(task)
+        try:
+            async with asyncio.timeout(self.search_deadline):
+                return await asyncio.shield(task)
+        except TimeoutError:
+            return None
 
     def _forget_failed(self, key: tuple[str, str], task: asyncio.Future[list[Incident]]) -> None:
         """A failed search is not cached (the next keystroke tries again); its error is retrieved here."""

@@ -15,7 +15,7 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.api import CoralogixClient, RetryPolicy
-from bot.app import Runtime, build_runtime
+from bot.app import Runtime, Timings, build_runtime
 from bot.server import SLACK_EVENTS_PATH
 from bot.webhook import WEBHOOK_PATH
 from tests.conftest import SIGNING_SECRET, make_settings
@@ -27,6 +27,8 @@ WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 ALERT_CHANNEL = "C0ALERTS"
 # Real backoff shape, but short, so the retry tests take milliseconds plus any Retry-After.
 FAST_RETRY = RetryPolicy(initial_backoff=0.01, max_backoff=0.05)
+# The bot's waits, shortened: a view's load deadline a test sits out costs half a second, not ten.
+FAST_TIMINGS = Timings(lookup_interval=0.05, load_deadline=0.5, search_deadline=0.3)
 
 
 def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
@@ -183,7 +185,10 @@ class Harness:
 
 @asynccontextmanager
 async def running_bot(
-    coralogix: FakeCoralogix | None = None, slack: FakeSlack | None = None, **settings: Any
+    coralogix: FakeCoralogix | None = None,
+    slack: FakeSlack | None = None,
+    timings: Timings = FAST_TIMINGS,
+    **settings: Any,
 ) -> AsyncIterator[Harness]:
     """Start fake Slack, fake Coralogix and the bot's HTTP server; stop them all afterwards.
 
@@ -202,7 +207,7 @@ async def running_bot(
         config = make_settings(
             SLACK_API_URL=slack.api_url, CORALOGIX_API_URL=coralogix.base_url, **{**defaults, **settings}
         )
-        runtime = await build_runtime(config, retry=FAST_RETRY, lookup_interval=0.05)
+        runtime = await build_runtime(config, retry=FAST_RETRY, timings=timings)
         stack.push_async_callback(runtime.aclose)
         bot_url = await stack.enter_async_context(serve_app(runtime.web_app()))
         http = await stack.enter_async_context(aiohttp.ClientSession())

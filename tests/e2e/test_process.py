@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from sqlalchemy import update
 
-from bot.app import build_runtime
+from bot.app import Timings, build_runtime
 from bot.run import serve
 from bot.store import AlertStatus, Store
 from bot.store.tables import AlertMessageRow
@@ -125,7 +125,7 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
             CORALOGIX_WEBHOOK_SECRET="socket-mode-webhook-secret",
             SLACK_ALERT_CHANNELS_ALLOWED="C0DISK",
         )
-        runtime = await build_runtime(settings, lookup_interval=0.01)
+        runtime = await build_runtime(settings, timings=Timings(lookup_interval=0.01))
         stop = asyncio.Event()
         server = asyncio.create_task(serve(runtime, stop))
         try:

@@ -39,7 +39,7 @@ async def test_unexpected_error_gets_a_vague_message_an_id_and_a_traceback(caplo
     assert "hunter2" not in text
     assert "unexpected error" in text
     error_id = re.search(r"`(E[0-9A-F]{8})`", text).group(1)  # type: ignore[union-attr]
-    record = next(r for r in caplog.records if error_id in r.getMessage())
+    record = next(r for r in caplog.records if getattr(r, "error_id", None) == error_id)
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
 
