@@ -70,23 +70,36 @@ def test_env_file_in_working_directory_is_read(tmp_path: Path) -> None:
     assert "  - CORALOGIX_API_KEY: " in result.stderr
 
 
-@pytest.mark.parametrize("args", [("--help",), ("-h",), ("help",)])
-def test_help_prints_usage_and_exits_0(tmp_path: Path, args: tuple[str, ...]) -> None:
-    """`--help` prints the usage, naming every command, on stdout and exits 0 without reading configuration."""
-    result = run_bot(tmp_path, *args)
+def test_python_m_bot_help_prints_usage_and_exits_0(tmp_path: Path) -> None:
+    """`python -m bot --help` prints the usage, naming every command, on stdout and exits 0."""
+    result = run_bot(tmp_path, "--help")
     assert result.returncode == 0
     assert result.stdout.strip() == USAGE
     assert all(f"  {command} " in result.stdout for command in ("run", "doctor", "migrate"))
     assert result.stderr == ""
 
 
-@pytest.mark.parametrize("args", [("frobnicate",), ("--verbose",), ("run", "extra"), ("doctor", "now")])
-def test_bad_usage(tmp_path: Path, args: tuple[str, ...]) -> None:
-    """An unknown subcommand or extra argument exits 2 with the usage line, before reading configuration."""
-    result = run_bot(tmp_path, *args)
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
+def test_every_help_spelling_prints_usage(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    """--help, -h and help all print the usage on stdout and return 0, without reading configuration."""
+    assert main(args) == 0
+    out, err = capsys.readouterr()
+    assert (out.strip(), err) == (USAGE, "")
+
+
+def test_python_m_bot_bad_usage_exits_2(tmp_path: Path) -> None:
+    """An unknown subcommand exits 2 with the usage on stderr, before reading configuration, no traceback."""
+    result = run_bot(tmp_path, "frobnicate")
     assert result.returncode == 2
     assert result.stderr.strip() == USAGE
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--verbose"], ["run", "extra"], ["doctor", "now"]])
+def test_bad_usage(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    """An unknown option or an extra argument returns 2 with the usage on stderr."""
+    assert main(args) == 2
+    assert capsys.readouterr().err.strip() == USAGE
 
 
 def test_doctor_reports_unreachable_services(tmp_path: Path) -> None:

@@ -190,7 +190,7 @@ async def send(bot: Harness, body: str, content_type: str, caplog: pytest.LogCap
 
 
 EXAMPLES = settings(
-    max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
 

@@ -9,6 +9,7 @@ transactional DDL on both, so a crash mid-way leaves the previous revision intac
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -18,7 +19,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot.store.claims
+import bot.store.jobs  # noqa: F401 - with the line above: every table module registers on Base
 from bot.store.engine import create_engine
+from bot.store.tables import Base
 
 # Any constant will do: it names the lock two processes migrating together take in turn.
 MIGRATION_LOCK = 7_204_466_105
@@ -33,9 +37,15 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The revisions shipped with this bot (read from disk once per process)."""
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
     """The newest revision this bot knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None, "the package ships at least one revision"
     return head
 
@@ -49,17 +59,28 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def _upgrade(connection: Connection) -> None:
-    config = _config(connection)
-    if MigrationContext.configure(connection).get_current_revision() is None and inspect(connection).has_table(
-        LEGACY_VERSION_TABLE
-    ):
-        command.stamp(config, "0001")  # adopt a database made by the pre-Alembic bot
+    context = MigrationContext.configure(connection)
+    found = context.get_current_revision()
+    if found == head_revision():
+        return  # the common start: nothing to do, and no migration machinery loaded
+    if found is None and not inspect(connection).get_table_names():
+        # A new database: build today's tables at once and record the head (Alembic's cookbook way;
+        # a test checks that the migrations and the tables the code declares are the same).
+        Base.metadata.create_all(connection)
+        context.stamp(_scripts(), "head")
+        return
+    if found is None and inspect(connection).has_table(LEGACY_VERSION_TABLE):
+        context.stamp(_scripts(), "0001")  # adopt a database made by the pre-Alembic bot
         connection.execute(text(f"DROP TABLE {LEGACY_VERSION_TABLE}"))
-    known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
-    found = MigrationContext.configure(connection).get_current_revision()
-    if found is not None and found not in known:
+        found = "0001"
+    if found is not None and found not in {s.revision for s in _scripts().walk_revisions()}:
         return  # migrated by a newer bot: never downgrade, and its schema is a superset of ours
-    command.upgrade(config, "head")
+    run_revisions(connection)
+
+
+def run_revisions(connection: Connection) -> None:
+    """Apply the revision scripts one by one from where the database is up to the head."""
+    command.upgrade(_config(connection), "head")
 
 
 def _sqlite_transactional_ddl(engine: AsyncEngine) -> None:
