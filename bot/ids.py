@@ -28,7 +28,8 @@ class BlockId(StrEnum):
     ALERT_ACTIONS = "alert_actions"
     PICKER_FILTER = "picker_filter"
     PICKER_INCIDENTS = "picker_incidents"
-    PICKER_NOTE = "picker_note"
+    SHORTCUT_INCIDENTS = "incidents"
+    NOTE = "note"  # the resolution note of every modal that resolves
 
 
 class ActionId(StrEnum):
@@ -41,7 +42,8 @@ class ActionId(StrEnum):
     PICKER_RETRY = "picker_retry"
     PICKER_PICKED = "picker_picked"  # static multi-select, when every open incident fits
     PICKER_SEARCH = "picker_search"  # external multi-select with type-ahead, when they do not
-    PICKER_NOTE = "picker_note_text"
+    SHORTCUT_PICKED = "selected"
+    NOTE = "note_text"
     HOME_RESOLVE = "home_resolve"
     HOME_REFRESH = "home_refresh"
     HOME_OPEN = "home_open_in_coralogix"

@@ -24,7 +24,7 @@ from slack_bolt.request.internals import build_normalized_headers, extract_conte
 
 from bot import safe_json
 from bot.errors import BadPayload
-from bot.ids import EventType
+from bot.ids import ActionId, BlockId, EventType
 
 # Slack's ids (U…, W…, C…, G…, D…, T…) are upper-case letters and digits; nothing else may pass
 # for one, so an id can never smuggle mrkdwn into `<@…>` or `<#…>`.
@@ -263,3 +263,13 @@ def selected_values(values: Any, block_id: str, action_ids: Iterable[str]) -> li
                 raise BadPayload(message, block_id=block_id)
         return found
     return []
+
+
+# Slack's limit for a plain_text_input, and so for a resolution note.
+NOTE_LIMIT = 3000
+
+
+def note(values: Any) -> str | None:
+    """The resolution note of a submitted resolving modal, without surrounding space; None when blank."""
+    typed = optional_text(values, BlockId.NOTE.value, ActionId.NOTE.value, "value", what="note", limit=NOTE_LIMIT)
+    return typed.strip() if typed else None

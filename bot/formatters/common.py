@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.api.models import IncidentSeverity
+from bot.ids import ActionId, BlockId
+from bot.payloads import NOTE_LIMIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +157,32 @@ def pack_lines(lines: Iterable[str], limit: int = SECTION_TEXT_LIMIT) -> list[st
     if current:
         texts.append(current)
     return texts
+
+
+MODAL_TITLE = "Resolve incidents"
+
+
+def modal(callback_id: str, metadata: str, blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
+    """A modal that resolves incidents: Resolve and Cancel when there is something to submit, else Close."""
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": MODAL_TITLE},
+        "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
+        "private_metadata": metadata,
+        "blocks": blocks,
+    }
+    if submit:
+        view["submit"] = {"type": "plain_text", "text": "Resolve"}
+    return view
+
+
+def note_input() -> dict[str, Any]:
+    """The optional resolution note of a resolving modal (read back with `bot.payloads.note`)."""
+    return {
+        "type": "input",
+        "block_id": BlockId.NOTE.value,
+        "optional": True,
+        "label": {"type": "plain_text", "text": "Resolution note"},
+        "element": {"type": "plain_text_input", "action_id": ActionId.NOTE.value, "max_length": NOTE_LIMIT},
+    }

@@ -6,29 +6,15 @@ import json
 from typing import Any
 
 from bot.api.models import Incident
-from bot.formatters.common import escape, section, severity_marker, severity_word, truncate
-from bot.ids import CallbackId
+from bot.formatters.common import escape, modal, note_input, section, severity_marker, severity_word, truncate
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.payloads import selected_values
 
-SELECT_BLOCK = "incidents"
-SELECT_ACTION = "selected"
-NOTE_BLOCK = "note"
-NOTE_ACTION = "note_text"
 MAX_OPTIONS = 100
-TITLE = "Resolve incidents"
 
 
 def _base(private_metadata: dict[str, str], blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": CallbackId.RESOLVE_IN_MESSAGE_MODAL.value,
-        "title": {"type": "plain_text", "text": TITLE},
-        "close": {"type": "plain_text", "text": "Close" if not submit else "Cancel"},
-        "private_metadata": json.dumps(private_metadata),
-        "blocks": blocks,
-    }
-    if submit:
-        view["submit"] = {"type": "plain_text", "text": "Resolve"}
-    return view
+    return modal(CallbackId.RESOLVE_IN_MESSAGE_MODAL.value, json.dumps(private_metadata), blocks, submit=submit)
 
 
 def loading_view(private_metadata: dict[str, str], count: int) -> dict[str, Any]:
@@ -80,24 +66,21 @@ def list_view(private_metadata: dict[str, str], ids: list[str], found: dict[str,
     blocks.append(
         {
             "type": "input",
-            "block_id": SELECT_BLOCK,
+            "block_id": BlockId.SHORTCUT_INCIDENTS.value,
             "label": {"type": "plain_text", "text": "Incidents to resolve"},
             "element": {
                 "type": "multi_static_select",
-                "action_id": SELECT_ACTION,
+                "action_id": ActionId.SHORTCUT_PICKED.value,
                 "options": options,
                 "initial_options": options,
                 "placeholder": {"type": "plain_text", "text": "Pick incidents"},
             },
         }
     )
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": NOTE_BLOCK,
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Resolution note"},
-            "element": {"type": "plain_text_input", "action_id": NOTE_ACTION, "max_length": 500},
-        }
-    )
+    blocks.append(note_input())
     return _base(private_metadata, blocks, submit=True)
+
+
+def picked_in_message(values: Any) -> list[str]:
+    """The incident ids kept selected in a submitted shortcut modal; BadPayload under the select otherwise."""
+    return selected_values(values, BlockId.SHORTCUT_INCIDENTS.value, [ActionId.SHORTCUT_PICKED.value])

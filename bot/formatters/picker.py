@@ -8,13 +8,23 @@ from typing import Any
 
 from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
 from bot.errors import BadPayload
-from bot.formatters.common import actions, age, button, escape, safe_url, section, severity_word, truncate
+from bot.formatters.common import (
+    actions,
+    age,
+    button,
+    escape,
+    modal,
+    note_input,
+    safe_url,
+    section,
+    severity_word,
+    truncate,
+)
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.payloads import metadata, selected_values
 
 # Up to this many open incidents go into a static multi-select; more → type-ahead search.
 STATIC_LIMIT = 100
-TITLE = "Resolve incidents"
 SEVERITY_VALUES = frozenset(s.value for s in IncidentSeverity)  # what the severity filter may carry, "all" aside
 
 
@@ -44,17 +54,7 @@ def read_metadata(raw: Any) -> tuple[str, IncidentSeverity | None]:
 
 
 def _base(metadata: str, blocks: list[dict[str, Any]], *, submit: bool) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "type": "modal",
-        "callback_id": CallbackId.PICKER_MODAL.value,
-        "title": {"type": "plain_text", "text": TITLE},
-        "close": {"type": "plain_text", "text": "Cancel" if submit else "Close"},
-        "private_metadata": metadata,
-        "blocks": blocks,
-    }
-    if submit:
-        view["submit"] = {"type": "plain_text", "text": "Resolve"}
-    return view
+    return modal(CallbackId.PICKER_MODAL.value, metadata, blocks, submit=submit)
 
 
 def _severity_option(severity: IncidentSeverity | None) -> dict[str, Any]:
@@ -138,15 +138,7 @@ def list_view(
             "element": element,
         }
     )
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": BlockId.PICKER_NOTE.value,
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Resolution note"},
-            "element": {"type": "plain_text_input", "action_id": ActionId.PICKER_NOTE.value, "max_length": 500},
-        }
-    )
+    blocks.append(note_input())
     return _base(metadata, blocks, submit=True)
 
 

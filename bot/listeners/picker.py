@@ -120,8 +120,7 @@ async def picker_submitted(
     user = payloads.slack_id(body, "user", "id", what="user id")
     channel, _ = read_metadata(view.get("private_metadata"))
     response_url = read_response_url(view.get("private_metadata"))
-    note_path = (BlockId.PICKER_NOTE.value, ActionId.PICKER_NOTE.value, "value")
-    note = (payloads.optional_text(values, *note_path, what="note", limit=3000) or "").strip() or None
+    note = payloads.note(values)
     await ack()
     report = await services.incidents.resolve(ids)
     message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))

@@ -14,17 +14,14 @@ from bot import payloads
 from bot.api import ApiError
 from bot.errors import BadPayload, record_failure
 from bot.formatters.modals import (
-    NOTE_ACTION,
-    NOTE_BLOCK,
-    SELECT_ACTION,
-    SELECT_BLOCK,
     empty_view,
     error_view,
     list_view,
     loading_view,
+    picked_in_message,
 )
 from bot.formatters.summary import summary_message
-from bot.ids import CallbackId
+from bot.ids import BlockId, CallbackId
 from bot.listeners.errors import reported
 from bot.listeners.posting import log_failures, post_or_dm
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
@@ -67,12 +64,12 @@ async def resolve_submitted(
 ) -> None:
     """Resolve the picked incidents and reply in the message's thread (or by DM where the bot cannot post)."""
     values = payloads.get(view, "state", "values")
-    ids = [i for i in payloads.selected_values(values, SELECT_BLOCK, [SELECT_ACTION]) if is_incident_id(i)]
+    ids = [i for i in picked_in_message(values) if is_incident_id(i)]
     if not ids:
-        await ack(response_action="errors", errors={SELECT_BLOCK: "Pick at least one incident to resolve."})
+        errors = {BlockId.SHORTCUT_INCIDENTS.value: "Pick at least one incident to resolve."}
+        await ack(response_action="errors", errors=errors)
         return
-    typed = payloads.optional_text(values, NOTE_BLOCK, NOTE_ACTION, "value", what="note", limit=3000)
-    note = (typed or "").strip() or None
+    note = payloads.note(values)
     metadata = payloads.metadata(view.get("private_metadata"))
     channel = payloads.text(metadata, "channel", what="channel of the message")
     thread_ts = payloads.text(metadata, "thread_ts", what="thread of the message", limit=32)

@@ -37,7 +37,7 @@ VIEW = {
             BlockId.PICKER_INCIDENTS.value: {
                 ActionId.PICKER_PICKED.value: {"type": "multi_static_select", "selected_options": [{"value": CRIT}]}
             },
-            BlockId.PICKER_NOTE.value: {ActionId.PICKER_NOTE.value: {"type": "plain_text_input", "value": "n"}},
+            BlockId.NOTE.value: {ActionId.NOTE.value: {"type": "plain_text_input", "value": "n"}},
         }
     },
 }

@@ -53,7 +53,7 @@ def submission(view: dict[str, Any], picked: list[str], note: str | None = None)
                 "selected_options": [{"value": i} for i in picked],
             }
         },
-        BlockId.PICKER_NOTE.value: {ActionId.PICKER_NOTE.value: {"type": "plain_text_input", "value": note}},
+        BlockId.NOTE.value: {ActionId.NOTE.value: {"type": "plain_text_input", "value": note}},
     }
     return {
         "type": "view_submission",

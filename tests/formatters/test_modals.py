@@ -11,16 +11,12 @@ import pytest
 from bot.api.models import Incident, IncidentState, IncidentStatus
 from bot.formatters.modals import (
     MAX_OPTIONS,
-    NOTE_ACTION,
-    NOTE_BLOCK,
-    SELECT_ACTION,
-    SELECT_BLOCK,
     empty_view,
     error_view,
     list_view,
     loading_view,
 )
-from bot.ids import CallbackId
+from bot.ids import ActionId, BlockId, CallbackId
 from tests.factories import uuid
 from tests.formatters.blockkit import EVIL, incident, strings
 from tests.formatters.blockkit import assert_valid_view as shared_assert_valid_view
@@ -40,7 +36,7 @@ def assert_valid_view(view: dict[str, Any]) -> None:
 
 def select(view: dict[str, Any]) -> dict[str, Any] | None:
     """The incident picker's element, if any."""
-    block = next((b for b in view["blocks"] if b.get("block_id") == SELECT_BLOCK), None)
+    block = next((b for b in view["blocks"] if b.get("block_id") == BlockId.SHORTCUT_INCIDENTS.value), None)
     return None if block is None else dict(block["element"])
 
 
@@ -102,14 +98,14 @@ def test_open_incidents_preselected() -> None:
     element = select(view)
     assert element is not None
     assert element["type"] == "multi_static_select"
-    assert element["action_id"] == SELECT_ACTION
+    assert element["action_id"] == ActionId.SHORTCUT_PICKED.value
     assert [o["value"] for o in element["options"]] == ids
     assert element["initial_options"] == element["options"]
     assert view["submit"]["text"] == "Resolve"
     assert view["close"]["text"] == "Cancel"
-    note = next(b for b in view["blocks"] if b.get("block_id") == NOTE_BLOCK)
+    note = next(b for b in view["blocks"] if b.get("block_id") == BlockId.NOTE.value)
     assert note["optional"] is True
-    assert note["element"]["action_id"] == NOTE_ACTION
+    assert note["element"]["action_id"] == ActionId.NOTE.value
 
 
 def test_option_text() -> None:

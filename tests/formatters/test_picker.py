@@ -202,13 +202,13 @@ def test_list_has_required_picker_optional_note_and_submit(n: int) -> None:
     assert incidents_block is not None
     assert incidents_block["type"] == "input"
     assert not incidents_block.get("optional", False)
-    note = block(view, BlockId.PICKER_NOTE.value)
+    note = block(view, BlockId.NOTE.value)
     assert note is not None
     assert note["type"] == "input"
     assert note["optional"] is True
     assert note["element"]["type"] == "plain_text_input"
-    assert note["element"]["action_id"] == ActionId.PICKER_NOTE.value
-    assert note["element"]["max_length"] == 500
+    assert note["element"]["action_id"] == ActionId.NOTE.value
+    assert note["element"]["max_length"] == 3000
     assert view["submit"] == {"type": "plain_text", "text": "Resolve"}
     assert view["close"]["text"] == "Cancel"
 
@@ -253,7 +253,7 @@ def test_empty_list_without_filter() -> None:
     assert "submit" not in view
     assert view["close"]["text"] == "Close"
     assert block(view, BlockId.PICKER_INCIDENTS.value) is None
-    assert block(view, BlockId.PICKER_NOTE.value) is None
+    assert block(view, BlockId.NOTE.value) is None
     assert "No open incidents in Coralogix" in section_texts(view)[0]
     assert severity_select(view)["initial_option"]["value"] == "all"
 
@@ -285,7 +285,7 @@ def submitted(action: str, ids: list[str] | None) -> dict[str, Any]:
     selected = None if ids is None else [{"text": {"type": "plain_text", "text": i}, "value": i} for i in ids]
     return {
         BlockId.PICKER_INCIDENTS.value: {action: {"type": "multi_static_select", "selected_options": selected}},
-        BlockId.PICKER_NOTE.value: {ActionId.PICKER_NOTE.value: {"type": "plain_text_input", "value": "done"}},
+        BlockId.NOTE.value: {ActionId.NOTE.value: {"type": "plain_text_input", "value": "done"}},
     }
 
 
@@ -302,7 +302,7 @@ def test_picked_ids_from_either_select(action: str) -> None:
         submitted(ActionId.PICKER_PICKED.value, []),
         submitted(ActionId.PICKER_SEARCH.value, None),
         {BlockId.PICKER_INCIDENTS.value: {}},
-        {BlockId.PICKER_NOTE.value: {ActionId.PICKER_NOTE.value: {"value": "x"}}},
+        {BlockId.NOTE.value: {ActionId.NOTE.value: {"value": "x"}}},
     ],
     ids=["no-values", "empty-static", "null-external", "empty-block", "note-only"],
 )
