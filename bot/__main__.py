@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = args[0] if args else "run"
     if command not in COMMANDS or len(args) > 1:
-        print(USAGE, file=sys.stderr)  # noqa: T201
+        print(USAGE, file=sys.stderr)  # noqa: T201 - the usage is the output
         return 2
     settings = _settings()
     if settings is None:

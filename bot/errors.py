@@ -4,7 +4,7 @@
     ├── UpstreamError       Slack or Coralogix failed in a way the user should know about
     └── BadPayload          a request we refuse (missing or mistyped fields): answered, never a traceback
 
-Coralogix client errors (`bot.api.errors.ApiError`) are shown the same way by the error handler.
+Coralogix client errors (`bot.api.exceptions.ApiError`) are shown the same way by the error handler.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def is_expected(error: BaseException) -> bool:
     """Failures the bot understands (its own, Coralogix's, Slack's): a log line, no traceback."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.api.errors import ApiError
+    from bot.api.exceptions import ApiError
 
     return isinstance(error, BotError | ApiError | SlackApiError)
 
@@ -71,7 +71,7 @@ def describe(error: BaseException) -> str:
     """What a user may read about `error`: typed errors explain themselves, anything else stays vague."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.api.errors import ApiError  # the client's errors; imported here to keep this module dependency-free
+    from bot.api.exceptions import ApiError  # the client's errors; imported here to keep this module dependency-free
 
     if isinstance(error, BotError):
         return error.user_message

@@ -1,6 +1,6 @@
 """Parsing what a user typed after `/resolve-incident` into incident ids.
 
-Incident ids are UUIDs (36 characters, per the Coralogix notes and the newest spec). Users paste
+Incident ids are UUIDs (36 characters, per the newest spec in tests/contracts/coralogix). Users paste
 them separated by spaces, commas or newlines, or paste Coralogix links that contain one; Slack may
 deliver a pasted link as `<https://…|label>`.
 """

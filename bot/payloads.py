@@ -8,7 +8,7 @@ Two steps, one error type:
   payload would crash it where nothing could answer. The check makes sure the fields Bolt reads have
   the shapes it assumes, and that every request a person makes names that person.
 - Listeners read the fields they use with `text`, `optional_text`, `slack_id`, `selected_values`
-  and `metadata`, which raise `BadPayload` naming the field. `bot.listeners.errors.handle_error`
+  and `metadata`, which raise `BadPayload` naming the field. `bot.listeners.error_handler.handle_error`
   answers every `BadPayload`: the person is told, a request without one gets a 400.
 """
 
@@ -46,7 +46,7 @@ def nothing_done(what: str) -> str:
 
 def parse(text: str, headers: dict[str, str]) -> dict[str, Any]:
     """The payload as Bolt will parse it (with Bolt's own functions); BadPayload when it is not a safe JSON object."""
-    content_type = extract_content_type(build_normalized_headers(headers))  # type: ignore[arg-type]
+    content_type = extract_content_type(build_normalized_headers(headers))  # type: ignore[arg-type]  # Bolt types it as Dict[str, …]
     try:
         body = parse_body(text, content_type)
     except RecursionError:

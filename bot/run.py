@@ -52,6 +52,6 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
     finally:
         logger.info("shutting down")
         if socket_handler is not None:
-            await socket_handler.close_async()  # type: ignore[no-untyped-call]
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]  # untyped in Bolt
         await runner.cleanup()
         await runtime.aclose()

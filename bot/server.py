@@ -32,7 +32,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot import __version__, payloads
 from bot.errors import BadPayload
-from bot.listeners.errors import refuse_unrouted
+from bot.listeners.error_handler import refuse_unrouted
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.middleware import surface_of
 from bot.store import Store
@@ -111,7 +111,7 @@ def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics) 
             payloads.check(body)
         except BadPayload as refusal:
             return await to_aiohttp_response(await refuse_unrouted(refusal, body, app.client))
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]  # Bolt: Dict[str, …]
         response = await app.async_dispatch(bolt_request)
         metrics.ack_seconds.labels(surface_of(body)).observe(time.perf_counter() - started)
         return await to_aiohttp_response(response)

@@ -273,7 +273,7 @@ def test_settings_frozen() -> None:
     """Settings cannot be changed after loading."""
     settings = load_settings(VALID)
     with pytest.raises(ValidationError):
-        settings.PORT = 1  # type: ignore[misc]
+        settings.PORT = 1  # type: ignore[misc]  # the point: frozen
 
 
 def test_shared_test_defaults_are_valid() -> None:

@@ -2,7 +2,7 @@
 
 from bot.api._retry import RetryPolicy
 from bot.api.client import RESOLVE_CHUNK, CoralogixClient, gather_bounded
-from bot.api.errors import (
+from bot.api.exceptions import (
     ApiConnectionError,
     ApiError,
     ApiResponseError,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_before_delay
 from tenacity.stop import stop_base
 
-from bot.api.errors import ApiConnectionError, ApiError, ApiStatusError, RateLimitError, ServerError
+from bot.api.exceptions import ApiConnectionError, ApiError, ApiStatusError, RateLimitError, ServerError
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot import __version__
 from bot.api._retry import RetryPolicy, retrying
-from bot.api.errors import ApiConnectionError, ApiResponseError, ApiTimeoutError, status_error
+from bot.api.exceptions import ApiConnectionError, ApiResponseError, ApiTimeoutError, status_error
 from bot.api.models import (
     BatchGetResponse,
     GetIncidentResponse,

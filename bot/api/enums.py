@@ -1,4 +1,4 @@
-"""The enums of the Coralogix incidents API (notes §6); unknown future values parse as pseudo-members."""
+"""The enums of the Coralogix incidents API (tests/contracts/coralogix); unknown values parse as pseudo-members."""
 
 from __future__ import annotations
 

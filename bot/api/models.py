@@ -1,4 +1,4 @@
-"""Pydantic models of the Coralogix incidents API, as in the published specs and the notes.
+"""Pydantic models of the Coralogix incidents API, as in its published specs (tests/contracts/coralogix).
 
 proto3 JSON omits default values, so every field is optional. Unknown fields are kept, and an enum
 value Coralogix adds later parses as a pseudo-member instead of failing the whole response.

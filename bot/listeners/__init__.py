@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, errors, events, home, picker, shortcuts
+from bot.listeners import actions, commands, error_handler, events, home, picker, shortcuts
 
 
 def register(app: AsyncApp) -> None:
     """Attach every listener and the error handler to `app`."""
-    errors.register(app)
+    error_handler.register(app)
     commands.register(app)
     actions.register(app)
     events.register(app)

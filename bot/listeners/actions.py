@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import payloads
 from bot.formatters.replies import outcome_text
 from bot.ids import ActionId
-from bot.listeners.errors import reported
+from bot.listeners.error_handler import reported
 from bot.services import Services
 from bot.services.alerts import Action
 

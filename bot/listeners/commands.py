@@ -14,7 +14,7 @@ from bot.formatters.common import safe_url
 from bot.formatters.summary import summary_message
 from bot.formatters.usage import refusal_text, resolving_text
 from bot.ids import Command
-from bot.listeners.errors import reported
+from bot.listeners.error_handler import reported
 from bot.listeners.picker import open_picker
 from bot.listeners.posting import log_failures, post_in_channel
 from bot.parsing import parse_incident_ids

@@ -16,7 +16,7 @@ from bot.formatters.common import escape, truncate
 from bot.formatters.home import HOME_LIMIT, home_view
 from bot.formatters.summary import incident_name
 from bot.ids import ActionId, EventType
-from bot.listeners.errors import reported
+from bot.listeners.error_handler import reported
 from bot.parsing import is_incident_id
 from bot.services import IdResult, Outcome, Services
 from bot.settings import Settings

@@ -28,7 +28,7 @@ from bot.formatters.picker import (
 )
 from bot.formatters.summary import summary_message
 from bot.ids import ActionId, BlockId, CallbackId
-from bot.listeners.errors import reported
+from bot.listeners.error_handler import reported
 from bot.listeners.posting import log_failures, post_in_channel, post_or_dm
 from bot.parsing import is_incident_id
 from bot.services import Services

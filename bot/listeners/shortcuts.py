@@ -22,7 +22,7 @@ from bot.formatters.modals import (
 )
 from bot.formatters.summary import summary_message
 from bot.ids import BlockId, CallbackId
-from bot.listeners.errors import reported
+from bot.listeners.error_handler import reported
 from bot.listeners.posting import log_failures, post_or_dm
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
 from bot.services import Services

@@ -25,7 +25,6 @@ class LineKind(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     FAILED = "failed"
     RESOLVED_IN_CORALOGIX = "resolved_in_coralogix"
-    STATUS = "status"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Incident use cases, free of Slack: resolve many ids and say what happened to each one.
 
-Resolve is verified id by id (see the notes, §1): an id counts as resolved only when Coralogix
+Resolve is verified id by id, because a 200 from the resolve call does not prove each id was
+resolved (the legacy path may even ignore the request body): an id counts as resolved only when Coralogix
 shows it resolved, in the resolve answer or in a follow-up read. A 200 alone is never success.
 """
 

@@ -177,7 +177,7 @@ async def bot(caplog: pytest.LogCaptureFixture) -> AsyncIterator[Harness]:
 
 def bolt_listeners_running() -> bool:
     """Whether any listener Bolt started for a request (it does not track them) is still running."""
-    return any("run_ack_function" in t.get_coro().__qualname__ for t in asyncio.all_tasks())  # type: ignore[union-attr]
+    return any("run_ack_function" in t.get_coro().__qualname__ for t in asyncio.all_tasks())  # type: ignore[union-attr]  # tasks here wrap coroutines
 
 
 async def send(bot: Harness, body: str, content_type: str, caplog: pytest.LogCaptureFixture) -> None:
