@@ -171,7 +171,5 @@ def thread_text(line: ThreadLine) -> str:
         return f":eyes: Acknowledged by {who}{_via(line.via)} · {when}{note}"
     if line.kind is LineKind.RESOLVED_IN_CORALOGIX:
         return f":white_check_mark: Resolved in Coralogix · {when}"
-    if line.kind is LineKind.FAILED:
-        error = f" (error id `{escape(line.error_id)}`)" if line.error_id else ""
-        return f":warning: {who} tried to {escape(line.detail or 'act')}{error} · {when}"
-    return f":information_source: {escape(line.detail or '')}"
+    error = f" (error id `{escape(line.error_id)}`)" if line.error_id else ""
+    return f":warning: {who} tried to {escape(line.detail or 'act')}{error} · {when}"

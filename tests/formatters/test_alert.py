@@ -631,11 +631,6 @@ def test_thread_failed_without_error_id_or_detail() -> None:
     assert "error id" not in text
 
 
-def test_thread_status() -> None:
-    """A status line shows its detail, escaped."""
-    assert line(LineKind.STATUS, detail="all <good> & well") == ":information_source: all &lt;good&gt; &amp; well"
-
-
 def test_thread_without_user_says_someone() -> None:
     """A line with no user says "Someone" instead of an empty mention."""
     assert line(LineKind.RESOLVED).startswith(":white_check_mark: Resolved by Someone · ")
@@ -651,7 +646,7 @@ def test_every_thread_line_is_escaped(kind: LineKind) -> None:
     assert all(ALLOWED_MARKUP.match(m) for m in markup), markup
 
 
-@pytest.mark.parametrize("kind", [k for k in LineKind if k is not LineKind.STATUS])
+@pytest.mark.parametrize("kind", list(LineKind))
 def test_every_thread_line_has_a_date_token(kind: LineKind) -> None:
     """Every line about an event says when it happened, in the reader's time zone."""
     assert DATE_TOKEN.search(line(kind, user=USER, detail="resolve: x"))
