@@ -31,6 +31,19 @@ class BackgroundTasks:
         task.add_done_callback(self._done)
         return task
 
+    def track(self) -> None:
+        """Count the current task (a Bolt listener running after its ack) as work in flight until it ends."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._tasks:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Until no work is in flight, including work that work in flight started (chores aside)."""
+        current = asyncio.current_task()
+        while waiting := {t for t in self._tasks if t is not current}:
+            await asyncio.wait(waiting)
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:

@@ -46,4 +46,4 @@ def register(app: AsyncApp) -> None:
     """Attach the button listeners."""
     app.action(ActionId.RESOLVE.value)(reported(resolve_clicked))
     app.action(ActionId.ACKNOWLEDGE.value)(reported(acknowledge_clicked))
-    app.action(ActionId.OPEN_IN_CORALOGIX.value)(open_clicked)
+    app.action(ActionId.OPEN_IN_CORALOGIX.value)(reported(open_clicked))

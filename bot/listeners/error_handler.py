@@ -116,7 +116,8 @@ Listener = Callable[..., Awaitable[None]]
 
 
 def reported(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
-    """Wrap a listener so that a failure after its ack is reported by `handle_error` here, not re-raised.
+    """Wrap a listener so that it counts as work in flight, and a failure after its ack is reported by
+    `handle_error` here, not re-raised. Every listener is registered through it.
 
     Bolt 1.30 runs the listener as a task and polls every 10 ms for the ack; when the listener then
     fails before the next poll, Bolt replaces the ack with "no response" and Slack gets a 404 and shows
@@ -126,6 +127,8 @@ def reported(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
     names = list(inspect.signature(listener).parameters)
 
     async def wrapper(args: AsyncArgs) -> None:
+        if (services := args.context.get("services")) is not None:
+            services.tasks.track()  # in flight until it ends: shutdown waits for it, tests can settle
         kwargs = {n: getattr(args, n) if hasattr(args, n) else args.context[n] for n in names}
         try:
             await listener(**kwargs)

@@ -16,6 +16,7 @@ from bot import payloads
 from bot.formatters.alert import AlertState
 from bot.formatters.replies import mention_help_text, outcome_text, thread_status_text
 from bot.ids import EventType
+from bot.listeners.error_handler import reported
 from bot.services import Services
 from bot.services.alerts import Action
 
@@ -77,4 +78,4 @@ async def app_mentioned(
 
 def register(app: AsyncApp) -> None:
     """Attach the event listeners."""
-    app.event(EventType.APP_MENTION.value)(app_mentioned)
+    app.event(EventType.APP_MENTION.value)(reported(app_mentioned))

@@ -104,7 +104,7 @@ async def open_clicked(ack: AsyncAck) -> None:
 
 def register(app: AsyncApp) -> None:
     """Attach the Home listeners."""
-    app.event(EventType.APP_HOME_OPENED.value)(home_opened)
+    app.event(EventType.APP_HOME_OPENED.value)(reported(home_opened))
     app.action(ActionId.HOME_REFRESH.value)(reported(refresh_clicked))
     app.action(ActionId.HOME_RESOLVE.value)(reported(resolve_clicked))
-    app.action(ActionId.HOME_OPEN.value)(open_clicked)
+    app.action(ActionId.HOME_OPEN.value)(reported(open_clicked))

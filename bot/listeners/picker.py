@@ -144,5 +144,5 @@ def register(app: AsyncApp) -> None:
     """Attach the picker's listeners (the command listener opens it)."""
     app.action(ActionId.PICKER_SEVERITY.value)(reported(severity_changed))
     app.action(ActionId.PICKER_RETRY.value)(reported(retry_clicked))
-    app.options(ActionId.PICKER_SEARCH.value)(search_options)
+    app.options(ActionId.PICKER_SEARCH.value)(reported(search_options))
     app.view(CallbackId.PICKER_MODAL.value)(reported(picker_submitted))

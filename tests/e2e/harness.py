@@ -49,6 +49,10 @@ class Harness:
     http: aiohttp.ClientSession
     runtime: Runtime
 
+    async def settle(self) -> None:
+        """Until the bot has nothing in flight: every listener after its ack, and the work they started."""
+        await self.runtime.tasks.idle()
+
     @property
     def api(self) -> CoralogixClient:
         """The bot's Coralogix client."""

@@ -61,8 +61,8 @@ def buttons(call_params: dict[str, Any]) -> list[str]:
 
 
 async def settled(bot: Harness) -> None:
-    """Wait until the bot has no background work left (notifications are handled after the 202)."""
-    await wait_for(lambda: len(bot.runtime.tasks) == 0, what="background work to finish")
+    """Wait until the bot has no work in flight (notifications are handled after the 202)."""
+    await bot.settle()
 
 
 async def post_alert(bot: Harness, **overrides: Any) -> str:
@@ -115,8 +115,8 @@ async def test_click_answers_the_clicker_only_when_something_is_wrong() -> None:
     async with running_bot(cx_with_incident()) as bot:
         ts = await post_alert(bot)
         await bot.click(ActionId.RESOLVE, ts=ts)
-        await wait_for(lambda: thread_replies(bot, ts), what="thread reply")
-        await asyncio.sleep(0.05)
+        await bot.settle()
+        assert thread_replies(bot, ts)
         assert not bot.slack.called("chat.postEphemeral")
 
 
@@ -129,9 +129,8 @@ async def test_three_near_simultaneous_clicks_call_coralogix_once(database_url: 
         users = ["U0AAA", "U0BBB", "U0CCC"]
         results = await asyncio.gather(*(bot.click(ActionId.RESOLVE, ts=ts, user=u) for u in users))
         assert all(status == 200 for status, _ in results)
-        await wait_for(lambda: thread_replies(bot, ts), what="thread reply")
-        await wait_for(lambda: len(bot.slack.called("chat.postEphemeral")) == 2, what="two refusals")
-        await asyncio.sleep(0.4)
+        await bot.settle()
+        assert len(bot.slack.called("chat.postEphemeral")) == 2
         assert len(cx.calls_of("resolve")) == 1
         assert len(thread_replies(bot, ts)) == 1
         refusals = [c.params["text"] for c in bot.slack.called("chat.postEphemeral")]
@@ -335,8 +334,7 @@ async def test_retried_event_does_not_act_twice() -> None:
         await bot.event(event, event_id="Ev2")
         await bot.event(event, event_id="Ev2", retry_num=1)
         await bot.event(event, event_id="Ev2", retry_num=2)
-        await wait_for(lambda: thread_replies(bot, ts), what="ack line")
-        await asyncio.sleep(0.2)
+        await bot.settle()
         acks = bot.coralogix.calls_of("acknowledge")
         assert len(acks) == 1
         assert len(thread_replies(bot, ts)) == 1
@@ -517,7 +515,7 @@ async def test_repeated_trigger_changes_nothing_even_mid_click() -> None:
         await wait_for(lambda: cx.in_flight == 1, what="resolve in flight")
         updates_before = len(bot.slack.called("chat.update"))
         await bot.webhook(notification())
-        await settled(bot)
+        await wait_for(lambda: len(bot.runtime.tasks) == 1, what="all but the held click to finish")
         assert len(bot.slack.called("chat.update")) == updates_before  # still "Resolving…", no buttons back
         await bot.click(ActionId.RESOLVE, ts=ts, user="U0SECOND")
         await wait_for(lambda: bot.slack.called("chat.postEphemeral"), what="refusal")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
-import sys
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +17,9 @@ from bot.app import Timings, build_runtime
 from bot.run import serve
 from bot.store import AlertStatus, Store
 from bot.store.tables import AlertMessageRow
-from tests.conftest import ROOT, SIGNING_SECRET, make_settings
+from tests.conftest import SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
-from tests.e2e.processes import bot_environment
+from tests.e2e.processes import bot_environment, start_bot
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.server import free_port, serving, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
@@ -48,30 +46,10 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
             CORALOGIX_WEBHOOK_SECRET="process-test-webhook-secret",
             SLACK_ALERT_CHANNELS_ALLOWED="C0OPS, C0DISK",  # the channel the notification below names
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            env=env,
-            cwd=ROOT / "tests",  # a folder without a .env
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
+        bot = await start_bot(env)
         try:
+            await bot.wait_serving()
             http = await stack.enter_async_context(aiohttp.ClientSession())
-            url = f"http://127.0.0.1:{port}"
-
-            async def healthy() -> bool:
-                try:
-                    async with http.get(f"{url}/healthz") as response:
-                        return response.status == 200
-                except aiohttp.ClientConnectionError:
-                    return False
-
-            for _ in range(200):
-                if await healthy():
-                    break
-                await asyncio.sleep(0.05)
             body = "&".join(
                 f"{k}={v}"
                 for k, v in {
@@ -85,7 +63,7 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
                 }.items()
             )
             async with http.post(
-                f"{url}/slack/events",
+                f"{bot.url}/slack/events",
                 data=body,
                 headers={**sign(body), "Content-Type": "application/x-www-form-urlencoded"},
             ) as response:
@@ -93,16 +71,15 @@ async def test_python_m_bot_serves_resolves_and_stops_cleanly(tmp_path: Path) ->
             await wait_for(lambda: slack.called("chat.postMessage"), what="summary")
             assert dict(parse_qsl(body))["text"] == ID_A
             # The webhook with its secret in the query string: answered, and the secret never logged.
-            webhook = f"{url}/coralogix/webhook?token=process-test-webhook-secret"
+            webhook = f"{bot.url}/coralogix/webhook?token=process-test-webhook-secret"
             async with http.post(webhook, json={"alert_id": "a1", "alert_name": "Disk full", "channel": "C0DISK"}) as r:
                 assert r.status == 202
-            async with http.post(f"{url}/coralogix/webhook?token=wrong-token-wrong-token", json={}) as r:
+            async with http.post(f"{bot.url}/coralogix/webhook?token=wrong-token-wrong-token", json={}) as r:
                 assert r.status == 401
         finally:
-            process.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.wait_for(process.communicate(), timeout=15)
-    log = output.decode()
-    assert process.returncode == 0, log
+            code = await bot.stop()
+    log = bot.log
+    assert code == 0, log
     assert "Traceback" not in log
     for secret in (VALID_TOKEN, SIGNING_SECRET, API_KEY, "process-test-webhook-secret"):
         assert secret not in log

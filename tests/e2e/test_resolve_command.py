@@ -67,7 +67,7 @@ async def test_bad_signatures_are_refused(secret: str, age: int, tamper: bool) -
             body = body.replace("U0ONCALL", "U0ATTACKR")
         status, _ = await bot.post(body, headers)
         assert status == 401
-        await asyncio.sleep(0.2)
+        await bot.settle()
         assert bot.coralogix.calls == []
         assert bot.slack.calls == [] and bot.slack.responses == []
 
@@ -174,7 +174,7 @@ async def test_help_and_garbage_make_no_api_call() -> None:
             assert "/resolve-incident" in body
         _, body = await bot.command("not-an-id <!here>")
         assert "&lt;!here&gt;" in body
-        await asyncio.sleep(0.1)
+        await bot.settle()
         assert bot.coralogix.calls == [] and not bot.slack.called("chat.postMessage")
 
 
@@ -212,8 +212,7 @@ async def test_any_post_failure_falls_back_to_response_url(error: str) -> None:
     slack = FakeSlack(post_errors={"C0ALERTS": error})
     async with running_bot(fake_with(ID_A), slack=slack) as bot:
         await bot.command(ID_A)
-        await wait_for(lambda: slack.responses, what="response_url post")
-        await asyncio.sleep(0.05)
+        await bot.settle()
         assert len(slack.responses) == 1
         assert slack.responses[0]["response_type"] == "in_channel"
         assert "Resolved 1 of 1" in slack.responses[0]["text"]

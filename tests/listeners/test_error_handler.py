@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 from unittest.mock import AsyncMock
 
 import pytest
-from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookResponse
 
 from bot.api import ServerError
+from bot.background import BackgroundTasks
 from bot.errors import BadPayload
-from bot.listeners.error_handler import handle_error
+from bot.listeners.error_handler import handle_error, reported
 
 
 def webhook_response(status: int) -> WebhookResponse:
@@ -134,3 +139,82 @@ async def test_a_failed_report_of_a_refusal_logs_no_traceback(caplog: pytest.Log
     assert answer is not None and answer.status == 200
     assert any("could not tell the user" in r.getMessage() for r in caplog.records)
     assert no_tracebacks(caplog)
+
+
+# -- the `reported` wrapper -----------------------------------------------------------------------
+
+
+@dataclass
+class Args:
+    """The parts of Bolt's AsyncArgs that `reported` reads."""
+
+    ack: AsyncAck
+    respond: AsyncMock
+    client: AsyncMock
+    context: AsyncBoltContext
+    body: dict[str, Any] = field(default_factory=lambda: {"response_url": "http://x"})
+
+
+def args(tasks: BackgroundTasks) -> Args:
+    """Arguments for one request, with `services.tasks` in the context as the middleware puts it."""
+    ctx = context()
+    ctx["services"] = SimpleNamespace(tasks=tasks)
+    return Args(
+        ack=AsyncAck(),
+        respond=AsyncMock(return_value=webhook_response(200)),
+        client=AsyncMock(spec=AsyncWebClient),
+        context=ctx,
+    )
+
+
+async def test_a_failure_after_the_ack_is_reported_not_raised() -> None:
+    """A listener that fails once it has acked is answered by the error handler, and Bolt sees no exception."""
+
+    async def listener(ack: AsyncAck) -> None:
+        await ack()
+        raise RuntimeError("after the ack")
+
+    given = args(BackgroundTasks())
+    await reported(listener)(given)  # type: ignore[arg-type]  # duck-typed AsyncArgs
+    assert "Error id: `E" in given.respond.call_args.kwargs["text"]
+
+
+async def test_a_failure_before_the_ack_goes_to_bolt() -> None:
+    """Before the ack nothing has answered Slack yet: the failure is raised for Bolt's error handler."""
+
+    async def listener(ack: AsyncAck) -> None:
+        raise BadPayload("no user")
+
+    given = args(BackgroundTasks())
+    with pytest.raises(BadPayload):
+        await reported(listener)(given)  # type: ignore[arg-type]  # duck-typed AsyncArgs
+    given.respond.assert_not_awaited()
+
+
+async def test_a_listener_counts_as_work_in_flight_until_it_ends() -> None:
+    """While a listener runs after its ack it is in flight (shutdown and tests wait for it), and not after."""
+    tasks, release = BackgroundTasks(), asyncio.Event()
+
+    async def listener(ack: AsyncAck) -> None:
+        await ack()
+        await release.wait()
+
+    wrapped = reported(listener)
+    running: asyncio.Task[None] = asyncio.create_task(wrapped(args(tasks)))  # type: ignore[arg-type]  # duck-typed
+    await asyncio.sleep(0)
+    assert len(tasks) == 1
+    release.set()
+    await tasks.idle()
+    assert running.done() and len(tasks) == 0
+
+
+async def test_listener_arguments_come_from_args_and_the_context() -> None:
+    """A listener gets Bolt's arguments by name, and context values (services, settings) the same way."""
+    seen: dict[str, Any] = {}
+
+    async def listener(ack: AsyncAck, context: AsyncBoltContext, services: Any) -> None:
+        seen.update(context=context, services=services)
+
+    given = args(BackgroundTasks())
+    await reported(listener)(given)  # type: ignore[arg-type]  # duck-typed AsyncArgs
+    assert seen == {"context": given.context, "services": given.context["services"]}
