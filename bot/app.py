@@ -1,9 +1,14 @@
-"""The composition root: the only place that builds clients, services and the Bolt app."""
+"""The composition root: the only place that builds clients, services, the worker and the Bolt app."""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 from aiohttp import web
@@ -19,12 +24,21 @@ from bot.middleware import make_middleware
 from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
+from bot.services.jobs import NotificationJobs, tell_gave_up
+from bot.services.pipeline import ActionPipeline
 from bot.settings import Settings
+from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
-from bot.store import Store
+from bot.slack_reporter import SlackReporter
+from bot.store import JobKind, Journal, Store
+from bot.store.leases import Leases
+from bot.store.retention import PRUNE_EVERY, prune
 from bot.webhook import make_webhook_handler
+from bot.worker import Chore, Worker
 
 logger = logging.getLogger(__name__)
+# Messages left on "Resolving…" by an action that will never finish get their buttons back this often.
+RECOVER_EVERY = 60.0
 
 
 def build_coralogix(
@@ -84,6 +98,7 @@ class Timings:
     lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
+    shutdown_grace: float = 20.0  # work in flight at SIGTERM may finish for this long (Heroku allows 30 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,8 @@ class Runtime:
     tasks: BackgroundTasks
     metrics: Metrics
     readiness: Readiness
+    worker: Worker
+    timings: Timings
 
     def __repr__(self) -> str:
         mode = "Socket Mode" if self.settings.socket_mode else f"HTTP on port {self.settings.PORT}"
@@ -108,9 +125,9 @@ class Runtime:
         settings = self.settings
         webhook = make_webhook_handler(
             settings.CORALOGIX_WEBHOOK_SECRET,
-            self.services.alerts,
-            self.tasks,
+            self.worker,
             self.metrics,
+            default_channel=settings.SLACK_ALERT_CHANNEL,
             allowed_channels=settings.alert_channels,
         )
         secret = settings.SLACK_SIGNING_SECRET
@@ -124,11 +141,22 @@ class Runtime:
             metrics_token=settings.METRICS_TOKEN,
         )
 
+    async def drain(self) -> None:
+        """At SIGTERM: listeners and jobs in flight finish within the grace period; the rest is handed back."""
+        grace = self.timings.shutdown_grace
+        await self.tasks.drain(grace)
+        await self.worker.stop(grace)
+
     async def aclose(self) -> None:
-        """Let background work finish briefly, then close the pools."""
-        await self.tasks.drain()
+        """Finish what is in flight (briefly), then close the pools."""
+        await self.drain()
         await self.api.aclose()
         await self.store.close()
+
+
+def process_identity() -> str:
+    """Who holds a lease: host, process id and a random part (a restarted process is someone new)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 async def build_runtime(
@@ -138,22 +166,52 @@ async def build_runtime(
     retry: RetryPolicy | None = None,
     timings: Timings = Timings(),
 ) -> Runtime:
-    """Open the store and build clients, services and the app for `settings`."""
+    """Open the store and build clients, services, the worker and the app for `settings`."""
     store = await Store.open(settings.DATABASE_URL)
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
     slack_client = build_slack_client(settings, metrics)
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     alerts = AlertService(
-        store=store,
+        alerts=store.alerts,
         incidents=incidents,
         publisher=SlackAlertPublisher(slack_client),
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
     )
+    home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings)
+    reporter = SlackReporter(slack_client, home)
+    journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
+    pipeline = ActionPipeline(
+        incidents=incidents, alerts=alerts, claims=store.claims, journal=journal, reporter=reporter, metrics=metrics
+    )
+    chores = [
+        Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
+        Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
+    ]
+    if settings.RECONCILE_INTERVAL:
+        chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
+    worker = Worker(
+        journal,
+        Leases(store.engine),
+        {JobKind.ACTION: pipeline.run, JobKind.NOTIFICATION: NotificationJobs(alerts, journal).run},
+        chores=chores,
+        give_up=partial(tell_gave_up, reporter),
+    )
     tasks = BackgroundTasks()
-    metrics.track_background(lambda: len(tasks))
-    services = Services(incidents=incidents, alerts=alerts, store=store, tasks=tasks, metrics=metrics)
+    metrics.track_background(lambda: len(tasks) + len(worker))
+    services = Services(
+        incidents=incidents, alerts=alerts, store=store, tasks=tasks, metrics=metrics, worker=worker, home=home
+    )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)
-    return Runtime(settings, api, store, services, app, tasks, metrics, readiness)
+    return Runtime(settings, api, store, services, app, tasks, metrics, readiness, worker, timings)
+
+
+async def _prune(store: Store, journal: Journal, settings: Settings) -> None:
+    """Old resolved alert messages, processed event ids, finished jobs and claims."""
+    retention = timedelta(days=settings.RETENTION_DAYS)
+    await prune(store.engine, retention=retention)
+    cutoff = datetime.now(UTC) - retention
+    await journal.prune(cutoff)
+    await store.claims.prune(cutoff)

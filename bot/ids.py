@@ -19,6 +19,10 @@ class BlockId(StrEnum):
     SUMMARY_ALREADY = "summary_already"
     SUMMARY_NOT_FOUND = "summary_not_found"
     SUMMARY_FAILED = "summary_failed"
+    SUMMARY_REFUSED = "summary_refused"
+    SUMMARY_IN_FLIGHT = "summary_in_flight"
+    SUMMARY_ACKNOWLEDGED = "summary_acknowledged"
+    SUMMARY_ALREADY_ACKNOWLEDGED = "summary_already_acknowledged"
     SUMMARY_FOOTER = "summary_footer"
     # Alert messages: each render appends its version, so every update carries new block ids.
     ALERT_HEAD = "alert_head"

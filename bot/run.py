@@ -1,24 +1,26 @@
-"""One bot process from start to stop: serve, connect, and leave in order on SIGTERM or SIGINT."""
+"""One bot process from start to stop: serve, connect, run jobs, and leave in order on SIGTERM or SIGINT.
+
+At SIGTERM (every deploy) the process stops taking work: the HTTP port and the Socket Mode
+connection close first, then listeners and jobs in flight get the grace period to finish, and
+unfinished jobs are handed back to the journal for another process (or the next start) to resume.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from datetime import timedelta
-from functools import partial
 
 from aiohttp import web
 
 from bot.app import Runtime
 from bot.server import TimedSocketModeHandler, connect_socket
-from bot.store.retention import PRUNE_EVERY, prune
 
 logger = logging.getLogger(__name__)
 
 
 async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set): the HTTP server, plus Socket Mode when configured."""
+    """Run until SIGINT/SIGTERM (or `stop` is set): the HTTP server, the worker, and Socket Mode when configured."""
     settings = runtime.settings
     runner = web.AppRunner(runtime.web_app(), access_log=None)  # no access log: `?token=` must not be logged
     await runner.setup()
@@ -31,14 +33,8 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     try:
-        if recovered := await runtime.services.alerts.recover_stale_claims():
-            logger.info("gave %d alert messages left on 'Resolving…' their buttons back", recovered)
-        retention = timedelta(days=settings.RETENTION_DAYS)
-        runtime.tasks.repeat(
-            partial(prune, runtime.store.engine, retention=retention),
-            every=PRUNE_EVERY.total_seconds(),
-            name="prune old records",
-        )
+        runtime.worker.start()
+        runtime.worker.wake()  # jobs a crashed or stopped process left behind, at once
         if settings.SLACK_APP_TOKEN is not None:
             socket_handler = TimedSocketModeHandler(
                 runtime.app, settings.SLACK_APP_TOKEN.get_secret_value(), runtime.metrics
@@ -50,8 +46,9 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
             logger.info("listening for Slack on port %d at /slack/events", settings.PORT)
         await stop.wait()
     finally:
-        logger.info("shutting down")
+        logger.info("shutting down: no new work; up to %g s for what is in flight", runtime.timings.shutdown_grace)
+        await site.stop()
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]  # untyped in Bolt
-        await runner.cleanup()
         await runtime.aclose()
+        await runner.cleanup()

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
     SLACK_ALERT_CHANNELS_ALLOWED: frozenset[str] = frozenset()
     RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
+    # Seconds between reads of Coralogix for changes made elsewhere (0: off).
+    RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
+    # How long a job stays with a process that stopped renewing it (crashed) before another takes it.
+    JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
     DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

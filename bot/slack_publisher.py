@@ -32,6 +32,8 @@ class SlackAlertPublisher:
 
     async def update_alert(self, record: AlertRecord) -> None:
         """Re-render the message from the record; a failure is logged, never fatal to the action."""
+        if record.ts is None:  # reserved, not posted yet: its job posts it with its state
+            return
         notification = AlertNotification.stored(record.notification)
         message = alert_message(notification, AlertState.of(record))
         try:
@@ -43,6 +45,8 @@ class SlackAlertPublisher:
 
     async def thread_reply(self, record: AlertRecord, line: ThreadLine) -> None:
         """One line in the alert's thread; a failure is logged, never fatal to the action."""
+        if record.ts is None:
+            return
         text = thread_text(line)
         try:
             await self.client.chat_postMessage(

@@ -2,7 +2,8 @@
 
 Authenticated by CORALOGIX_WEBHOOK_SECRET as `Authorization: Bearer <secret>` or `?token=<secret>`
 (for senders that cannot set headers), compared in constant time. The body is validated, the
-answer goes out, and posting to Slack happens afterwards in a background task.
+answer goes out once the notification is journaled (503 when it cannot be, so Coralogix sends it
+again), and posting to Slack happens afterwards, as a job any process can finish.
 
 A notification may only post where the operator allowed: SLACK_ALERT_CHANNEL and the channels in
 SLACK_ALERT_CHANNELS_ALLOWED. Whoever holds the secret cannot make the bot post into any other
@@ -13,17 +14,19 @@ from __future__ import annotations
 
 import hmac
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import safe_json
-from bot.background import BackgroundTasks
 from bot.metrics import Metrics
-from bot.services.alerts import AlertService
 from bot.services.notifications import AlertNotification
+from bot.store import JobKind
+from bot.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +34,15 @@ WEBHOOK_PATH = "/coralogix/webhook"
 MAX_BODY = 256 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # How each answer is counted in the `bot_webhook_notifications` metric.
-_RESULTS = {202: "accepted", 400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "disabled", 422: "refused"}
+_RESULTS = {
+    202: "accepted",
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "disabled",
+    422: "refused",
+    503: "unavailable",
+}
 
 
 def _presented_secret(request: web.Request) -> str | None:
@@ -71,10 +82,10 @@ def _channel_refusal(
 
 def make_webhook_handler(
     secret: SecretStr | None,
-    alerts: AlertService,
-    tasks: BackgroundTasks,
+    worker: Worker,
     metrics: Metrics,
     *,
+    default_channel: str | None,
     allowed_channels: frozenset[str],
 ) -> Handler:
     """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist.
@@ -113,10 +124,20 @@ def make_webhook_handler(
             notification = AlertNotification.model_validate(body)
         except ValidationError as e:
             return _problem(400, _describe(e))
-        if refusal := _channel_refusal(notification, alerts.default_channel, allowed_channels):
+        if refusal := _channel_refusal(notification, default_channel, allowed_channels):
             logger.warning("webhook refused alert %s: %s", notification.alert_id, refusal.text)
             return refusal
-        tasks.spawn(alerts.handle_notification(notification), name=f"notification {notification.alert_id}")
+        try:  # 202 only once it is journaled: then it is posted even if this process dies right now
+            await worker.submit(
+                JobKind.NOTIFICATION, f"notification:{uuid.uuid4()}", notification.model_dump(mode="json")
+            )
+        except (SQLAlchemyError, OSError) as e:
+            logger.warning("webhook could not journal alert %s: %s", notification.alert_id, type(e).__name__)
+            return web.json_response(
+                {"ok": False, "error": "the bot's database is unavailable; send it again later"},
+                status=503,
+                headers={"Retry-After": "30"},
+            )
         logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
         return web.json_response({"ok": True}, status=202)
 

@@ -24,8 +24,10 @@ from bot.formatters.common import (
     severity_word,
     truncate,
 )
+from bot.formatters.outcomes import MARKS
 from bot.ids import ActionId, BlockId, Command
-from bot.services.alerts import LineKind, ThreadLine
+from bot.services.actions import Outcome
+from bot.services.alert_model import CORALOGIX, ThreadLine
 from bot.services.notifications import AlertNotification
 from bot.store import AlertRecord, AlertStatus
 
@@ -47,6 +49,7 @@ VIA_WORDS = {
     "picker": "via the picker",
 }
 MAX_EXTRAS = 6
+RESOLVED, ACKNOWLEDGED = MARKS[Outcome.RESOLVED], MARKS[Outcome.ACKNOWLEDGED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +97,10 @@ def status_text(state: AlertState) -> str:
         return f":hourglass_flowing_sand: {word}… ({_user(state.pending_by)})"
     if state.status is AlertStatus.RESOLVED:
         if state.by:
-            return f":white_check_mark: Resolved by {_user(state.by)}{_via(state.via)}{when}"
-        return f":white_check_mark: Resolved in Coralogix{when}"
+            return f"{RESOLVED} Resolved by {_user(state.by)}{_via(state.via)}{when}"
+        return f"{RESOLVED} Resolved in Coralogix{when}"
     if state.status is AlertStatus.ACKNOWLEDGED and state.by:
-        return f":eyes: Acknowledged by {_user(state.by)}{_via(state.via)}{when}"
+        return f"{ACKNOWLEDGED} Acknowledged by {_user(state.by)}{_via(state.via)}{when}"
     return ":rotating_light: Triggered · not acknowledged yet"
 
 
@@ -165,11 +168,14 @@ def thread_text(line: ThreadLine) -> str:
     who = _user(line.user) if line.user else "Someone"
     note = f" · Note: {escape(truncate(line.note, 500))}" if line.note else ""
     detail = f" · {escape(truncate(line.detail, 600))}" if line.detail else ""
-    if line.kind is LineKind.RESOLVED:
-        return f":white_check_mark: Resolved by {who}{_via(line.via)} · {when}{detail}{note}"
-    if line.kind is LineKind.ACKNOWLEDGED:
-        return f":eyes: Acknowledged by {who}{_via(line.via)} · {when}{note}"
-    if line.kind is LineKind.RESOLVED_IN_CORALOGIX:
-        return f":white_check_mark: Resolved in Coralogix · {when}"
+    in_coralogix = line.via == CORALOGIX and not line.user
+    if line.outcome is Outcome.RESOLVED:
+        if in_coralogix:
+            return f"{RESOLVED} Resolved in Coralogix · {when}"
+        return f"{RESOLVED} Resolved by {who}{_via(line.via)} · {when}{detail}{note}"
+    if line.outcome is Outcome.ACKNOWLEDGED:
+        if in_coralogix:
+            return f"{ACKNOWLEDGED} Acknowledged in Coralogix · {when}"
+        return f"{ACKNOWLEDGED} Acknowledged by {who}{_via(line.via)} · {when}{note}"
     error = f" (error id `{escape(line.error_id)}`)" if line.error_id else ""
-    return f":warning: {who} tried to {escape(line.detail or 'act')}{error} · {when}"
+    return f"{MARKS[Outcome.FAILED]} {who} tried to {escape(line.detail or 'act')}{error} · {when}"

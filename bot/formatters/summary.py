@@ -17,8 +17,9 @@ from bot.formatters.common import (
     severity_marker,
     truncate,
 )
+from bot.formatters.outcomes import MARKS
 from bot.ids import BlockId
-from bot.services.incidents import IdResult, Outcome, ResolveReport
+from bot.services.actions import IdResult, Outcome, Report
 
 # Up to this many incidents get a detailed line each; beyond it, one compact line each.
 DETAILED_LIMIT = 10
@@ -31,10 +32,19 @@ LIST_REASON_LIMIT = 500
 # Failures first: when a huge summary must be cut, what someone still has to act on stays visible.
 HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
     Outcome.FAILED: (":x: *Failed*", BlockId.SUMMARY_FAILED),
-    Outcome.NOT_FOUND: (":grey_question: *Not found*", BlockId.SUMMARY_NOT_FOUND),
-    Outcome.RESOLVED: (":white_check_mark: *Resolved*", BlockId.SUMMARY_RESOLVED),
-    Outcome.ALREADY_RESOLVED: (":ballot_box_with_check: *Already resolved*", BlockId.SUMMARY_ALREADY),
+    Outcome.REFUSED: (f"{MARKS[Outcome.REFUSED]} *Not allowed*", BlockId.SUMMARY_REFUSED),
+    Outcome.NOT_FOUND: (f"{MARKS[Outcome.NOT_FOUND]} *Not found*", BlockId.SUMMARY_NOT_FOUND),
+    Outcome.IN_FLIGHT: (f"{MARKS[Outcome.IN_FLIGHT]} *Being resolved by someone else*", BlockId.SUMMARY_IN_FLIGHT),
+    Outcome.RESOLVED: (f"{MARKS[Outcome.RESOLVED]} *Resolved*", BlockId.SUMMARY_RESOLVED),
+    Outcome.ALREADY_RESOLVED: (f"{MARKS[Outcome.ALREADY_RESOLVED]} *Already resolved*", BlockId.SUMMARY_ALREADY),
+    Outcome.ACKNOWLEDGED: (f"{MARKS[Outcome.ACKNOWLEDGED]} *Acknowledged*", BlockId.SUMMARY_ACKNOWLEDGED),
+    Outcome.ALREADY_ACKNOWLEDGED: (
+        f"{MARKS[Outcome.ALREADY_ACKNOWLEDGED]} *Already acknowledged*",
+        BlockId.SUMMARY_ALREADY_ACKNOWLEDGED,
+    ),
 }
+# Outcomes that carry a reason worth a line of its own.
+EXPLAINED = (Outcome.FAILED, Outcome.NOT_FOUND, Outcome.REFUSED)
 
 
 def incident_name(incident: Incident | None, incident_id: str) -> str:
@@ -65,14 +75,16 @@ def _line(result: IdResult, *, detailed: bool) -> str:
         labels = _labels(incident)
         if labels:
             line += f"\n      {labels}"
-    if result.reason and result.outcome in (Outcome.FAILED, Outcome.NOT_FOUND):
+    if result.reason and result.outcome in EXPLAINED:
         line += f"\n      _{escape(truncate(result.reason, 600))}_"
+    if result.by and result.outcome in (Outcome.IN_FLIGHT, Outcome.ALREADY_RESOLVED):
+        line += f" · by <@{escape(result.by)}>" + (f" {date_token(result.at)}" if result.at else "")
     return line
 
 
 def _compact_lines(outcome: Outcome, results: list[IdResult]) -> list[str]:
     """One short line per incident; ids that share a reason share one line."""
-    if outcome in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
+    if outcome not in EXPLAINED:
         return [_line(r, detailed=False) for r in results]
     by_reason: dict[str, list[str]] = {}
     for r in results:
@@ -86,14 +98,16 @@ def _compact_lines(outcome: Outcome, results: list[IdResult]) -> list[str]:
     return lines
 
 
-def _counts(report: ResolveReport) -> str:
+def _counts(report: Report) -> str:
     total = len(report.results)
     resolved = len(report.of(Outcome.RESOLVED))
     extras = [
         f"{len(report.of(o))} {word}"
         for o, word in (
             (Outcome.ALREADY_RESOLVED, "already resolved"),
+            (Outcome.IN_FLIGHT, "being resolved by someone else"),
             (Outcome.NOT_FOUND, "not found"),
+            (Outcome.REFUSED, "not allowed"),
             (Outcome.FAILED, "failed"),
         )
         if report.of(o)
@@ -104,7 +118,7 @@ def _counts(report: ResolveReport) -> str:
 
 
 def summary_message(
-    report: ResolveReport, *, user_id: str, at: datetime, error_id: str | None = None, note: str | None = None
+    report: Report, *, user_id: str, at: datetime, error_id: str | None = None, note: str | None = None
 ) -> Message:
     """Render `report` for the channel: counts, who asked, when, and one line per id."""
     who = f"<@{escape(user_id)}>"
@@ -113,6 +127,7 @@ def summary_message(
     footer = f"Requested by {who} · {date_token(at)}"
     if note:
         footer += f" · Note: {escape(truncate(note, 500))}"
+    error_id = error_id or report.error_id
     if error_id and report.of(Outcome.FAILED):
         footer += f" · error id `{escape(error_id)}`"
     detailed = len(report.results) <= DETAILED_LIMIT

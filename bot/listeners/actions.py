@@ -1,4 +1,4 @@
-"""Buttons on alert messages: ack at once, then act through the alert service (which guards double clicks)."""
+"""Buttons on alert messages: journal the action and ack at once; the pipeline does the rest."""
 
 from __future__ import annotations
 
@@ -8,33 +8,44 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
-from bot.formatters.replies import outcome_text
+from bot.formatters.common import safe_url
 from bot.ids import ActionId
 from bot.listeners.error_handler import reported
+from bot.listeners.submit import click_key, submit
 from bot.services import Services
-from bot.services.alerts import Action
+from bot.services.actions import Action, Surface, Verb
 
 
-async def _act(action: Action, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def _clicked(verb: Verb, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     channel = payloads.slack_id(body, "channel", "id", what="channel id")
     user = payloads.slack_id(body, "user", "id", what="user id")
-    ts = payloads.optional_text(body, "container", "message_ts", what="message timestamp")
-    ts = ts or payloads.text(body, "message", "ts", what="message timestamp")
+    ts = payloads.optional_text(body, "container", "message_ts", what="message timestamp", limit=32)
+    ts = ts or payloads.text(body, "message", "ts", what="message timestamp", limit=32)
+    action = Action(
+        key=click_key(body, user),
+        surface=Surface.BUTTON,
+        verb=verb,
+        user=user,
+        team=payloads.optional_text(body, "team", "id", what="team id"),
+        channel=channel,
+        message_ts=ts,
+        thread_ts=ts,
+        response_url=safe_url(body.get("response_url")),
+    )
+    problem = await submit(services, action)
     await ack()
-    outcome = await services.alerts.act(channel=channel, ts=ts, action=action, user=user, via="button")
-    text = outcome_text(outcome, action.value)
-    if text:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text)
+    if problem:
+        await client.chat_postEphemeral(channel=channel, user=user, text=problem)
 
 
 async def resolve_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """The Resolve button (after its confirm dialog)."""
-    await _act(Action.RESOLVE, ack, body, client, services)
+    await _clicked(Verb.RESOLVE, ack, body, client, services)
 
 
 async def acknowledge_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
     """The Acknowledge button."""
-    await _act(Action.ACKNOWLEDGE, ack, body, client, services)
+    await _clicked(Verb.ACKNOWLEDGE, ack, body, client, services)
 
 
 async def open_clicked(ack: AsyncAck) -> None:

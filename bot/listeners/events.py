@@ -1,7 +1,7 @@
 """`@bot resolve [note]`, `@bot ack`, `@bot status` in an alert's thread; help anywhere else.
 
-Slack retries an event it thinks was not delivered (same `event_id`); the store remembers event
-ids, so a retry never acts twice.
+Slack retries an event it thinks was not delivered (same `event_id`): an action's journal key is
+the event id, and other answers are given once per event id, so a retry never acts twice.
 """
 
 from __future__ import annotations
@@ -13,20 +13,17 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
+from bot.api import ApiError
 from bot.formatters.alert import AlertState
-from bot.formatters.replies import mention_help_text, outcome_text, thread_status_text
+from bot.formatters.replies import mention_help_text, thread_status_text
 from bot.ids import EventType
 from bot.listeners.error_handler import reported
+from bot.listeners.submit import submit
 from bot.services import Services
-from bot.services.alerts import Action
+from bot.services.actions import Action, Surface, Verb
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-VERBS = {
-    "resolve": Action.RESOLVE,
-    "resolved": Action.RESOLVE,
-    "ack": Action.ACKNOWLEDGE,
-    "acknowledge": Action.ACKNOWLEDGE,
-}
+VERBS = {"resolve": Verb.RESOLVE, "resolved": Verb.RESOLVE, "ack": Verb.ACKNOWLEDGE, "acknowledge": Verb.ACKNOWLEDGE}
 
 
 def parse_mention(text: str) -> tuple[str, str | None]:
@@ -47,33 +44,45 @@ async def app_mentioned(
     text = payloads.optional_text(event, "text", what="message text", limit=40_000) or ""
     event_id = payloads.optional_text(body, "event_id", what="event id", limit=128)
     event_ts = payloads.optional_text(event, "event_ts", what="event time", limit=32)
-    if not await services.store.first_time(event_id or event_ts or ts):
-        return
+    key = event_id or event_ts or ts
     record = await services.alerts.record_for_thread(channel, thread_ts) if thread_ts else None
     verb, note = parse_mention(text)
-    reply_ts = thread_ts or ts
-    if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
-        await client.chat_postEphemeral(
-            channel=channel,
+    action_verb = VERBS.get(verb)
+    if record is not None and action_verb is not None:
+        action = Action(
+            key=f"event:{key}",
+            surface=Surface.THREAD,
+            verb=action_verb,
             user=user,
+            team=payloads.optional_text(body, "team_id", what="team id"),
+            channel=channel,
+            message_ts=record.ts,
             thread_ts=thread_ts,
-            text=mention_help_text(False, in_thread=thread_ts is not None),
+            note=note,
         )
+        if problem := await submit(services, action):
+            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=problem)
         return
-    if verb == "status":
-        text = thread_status_text(AlertState.of(record), record.incident_id)
-        await client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=text)
+    if not await services.store.first_time(key):
         return
-    action = VERBS.get(verb)
-    if action is None:
+    if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
+        help_text = mention_help_text(False, in_thread=thread_ts is not None)
+        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=help_text)
+    elif verb == "status":
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=await _status(record, services))
+    else:
         await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=mention_help_text(True))
-        return
-    outcome = await services.alerts.act(
-        channel=channel, ts=record.ts, action=action, user=user, via="thread", note=note
-    )
-    reply = outcome_text(outcome, action.value)
-    if reply:
-        await client.chat_postMessage(channel=channel, thread_ts=reply_ts, text=reply)
+
+
+async def _status(record: Any, services: Services) -> str:
+    """The message's state, with the incident's status as Coralogix has it now (never only the store)."""
+    incident = None
+    if record.incident_id:
+        try:
+            incident = (await services.incidents.lookup([record.incident_id])).get(record.incident_id)
+        except ApiError:
+            incident = None
+    return thread_status_text(AlertState.of(record), record.incident_id, incident)
 
 
 def register(app: AsyncApp) -> None:

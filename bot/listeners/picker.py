@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,12 +26,12 @@ from bot.formatters.picker import (
     read_response_url,
     slow_search_option,
 )
-from bot.formatters.summary import summary_message
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.listeners.error_handler import reported
-from bot.listeners.posting import log_failures, post_in_channel, post_or_dm
+from bot.listeners.submit import submit, view_key
 from bot.parsing import is_incident_id
 from bot.services import Services
+from bot.services.actions import Action, Surface
 
 logger = logging.getLogger(__name__)
 
@@ -119,17 +119,21 @@ async def picker_submitted(
         return
     user = payloads.slack_id(body, "user", "id", what="user id")
     channel, _ = read_metadata(view.get("private_metadata"))
-    response_url = read_response_url(view.get("private_metadata"))
-    note = payloads.note(values)
+    action = Action(
+        key=view_key(body, view),
+        surface=Surface.PICKER,
+        user=user,
+        team=payloads.optional_text(body, "team", "id", what="team id"),
+        channel=channel or None,
+        # Like the command's: the response_url works where the bot is not a member.
+        response_url=read_response_url(view.get("private_metadata")) or None,
+        ids=tuple(ids),
+        note=payloads.note(values),
+    )
+    if problem := await submit(services, action):
+        await ack(response_action="errors", errors={BlockId.PICKER_INCIDENTS.value: problem})
+        return
     await ack()
-    report = await services.incidents.resolve(ids)
-    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
-    if channel and response_url:  # like the command: the response_url works where the bot is not a member
-        await post_in_channel(client, AsyncRespond(response_url=response_url), channel, message, bot_user_id=None)
-    else:
-        await post_or_dm(client, channel or user, message, user=user)
-    sync = services.alerts.sync_resolved(report.results, user=user, via="picker", note=note)
-    services.tasks.spawn(sync, name="sync alert messages")
 
 
 def _view(body: dict[str, Any]) -> dict[str, Any]:

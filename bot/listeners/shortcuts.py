@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,12 +19,12 @@ from bot.formatters.modals import (
     loading_view,
     picked_in_message,
 )
-from bot.formatters.summary import summary_message
 from bot.ids import BlockId, CallbackId
 from bot.listeners.error_handler import reported
-from bot.listeners.posting import log_failures, post_or_dm
+from bot.listeners.submit import submit, view_key
 from bot.parsing import MAX_IDS_PER_COMMAND, ids_in_message, is_incident_id
 from bot.services import Services
+from bot.services.actions import Action, Surface
 
 logger = logging.getLogger(__name__)
 
@@ -69,17 +68,24 @@ async def resolve_submitted(
         errors = {BlockId.SHORTCUT_INCIDENTS.value: "Pick at least one incident to resolve."}
         await ack(response_action="errors", errors=errors)
         return
-    note = payloads.note(values)
     metadata = payloads.metadata(view.get("private_metadata"))
-    channel = payloads.text(metadata, "channel", what="channel of the message")
-    thread_ts = payloads.text(metadata, "thread_ts", what="thread of the message", limit=32)
     user = payloads.slack_id(body, "user", "id", what="user id")
+    thread_ts = payloads.text(metadata, "thread_ts", what="thread of the message", limit=32)
+    action = Action(
+        key=view_key(body, view),
+        surface=Surface.SHORTCUT,
+        user=user,
+        team=payloads.optional_text(body, "team", "id", what="team id"),
+        channel=payloads.text(metadata, "channel", what="channel of the message"),
+        message_ts=thread_ts,
+        thread_ts=thread_ts,
+        ids=tuple(ids),
+        note=payloads.note(values),
+    )
+    if problem := await submit(services, action):
+        await ack(response_action="errors", errors={BlockId.SHORTCUT_INCIDENTS.value: problem})
+        return
     await ack()
-    report = await services.incidents.resolve(ids)
-    message = summary_message(report, user_id=user, at=datetime.now(UTC), note=note, error_id=log_failures(report))
-    await post_or_dm(client, channel, message, user=user, thread_ts=thread_ts)
-    sync = services.alerts.sync_resolved(report.results, user=user, via="shortcut", note=note)
-    services.tasks.spawn(sync, name="sync alert messages")
 
 
 def register(app: AsyncApp) -> None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.services.alerts import AlertService
-from bot.services.incidents import IdResult, IncidentService, Outcome, ResolveReport
+from bot.services.incidents import IncidentService
 from bot.store import Store
+
+if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
+    from bot.slack_home import HomePublisher
+    from bot.worker import Worker
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +23,10 @@ class Services:
     incidents: IncidentService
     alerts: AlertService
     store: Store
-    tasks: BackgroundTasks  # work after the answer, drained at shutdown
+    tasks: BackgroundTasks  # listeners' work after their ack, waited for at shutdown
     metrics: Metrics
+    worker: Worker  # takes every action and notification (journaled first)
+    home: HomePublisher
 
 
-__all__ = ["AlertService", "IdResult", "IncidentService", "Outcome", "ResolveReport", "Services"]
+__all__ = ["AlertService", "IncidentService", "Services"]

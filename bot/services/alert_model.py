@@ -1,4 +1,4 @@
-"""The vocabulary of the alert use cases: actions, thread lines, outcomes, and the Slack port."""
+"""The vocabulary of alert messages: thread lines, and the Slack port the alert use cases talk through."""
 
 from __future__ import annotations
 
@@ -7,33 +7,30 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
+from bot.services.actions import Outcome
 from bot.services.notifications import AlertNotification
 from bot.store import AlertRecord, AlertStatus
 
-
-class Action(StrEnum):
-    """What a user asked for on an alert."""
-
-    RESOLVE = "resolve"
-    ACKNOWLEDGE = "acknowledge"
+# `via` of a change Coralogix made (a resolve notification, or drift found by reading it back).
+CORALOGIX = "coralogix"
 
 
-class LineKind(StrEnum):
-    """The kinds of thread line the bot writes under an alert."""
+class Handled(StrEnum):
+    """What a notification did."""
 
-    RESOLVED = "resolved"
-    ACKNOWLEDGED = "acknowledged"
-    FAILED = "failed"
-    RESOLVED_IN_CORALOGIX = "resolved_in_coralogix"
+    POSTED = "posted"  # a new alert message
+    UPDATED = "updated"  # an existing message changed (its incident found, or resolved)
+    UNCHANGED = "unchanged"  # a repeat of what a message already shows
+    NO_MESSAGE = "no_message"  # a resolve for an alert with no message (yet): try again a little later
 
 
 @dataclass(frozen=True, slots=True)
 class ThreadLine:
-    """One line for an alert's thread; the publisher formats it."""
+    """One line for an alert's thread: RESOLVED, ACKNOWLEDGED or FAILED, by whom, how, when."""
 
-    kind: LineKind
+    outcome: Outcome
     user: str | None = None
-    via: str | None = None
+    via: str | None = None  # a surface, or CORALOGIX
     note: str | None = None
     detail: str | None = None
     error_id: str | None = None
@@ -51,25 +48,3 @@ class AlertPublisher(Protocol):
 
     async def thread_reply(self, record: AlertRecord, line: ThreadLine) -> None:
         """Add one line to the alert's thread."""
-
-
-class OutcomeKind(StrEnum):
-    """How an action on an alert ended, for the person who asked."""
-
-    DONE = "done"
-    ALREADY_RESOLVED = "already_resolved"
-    ALREADY_ACKNOWLEDGED = "already_acknowledged"
-    IN_FLIGHT = "in_flight"
-    NOT_TRACKED = "not_tracked"
-    NO_INCIDENT = "no_incident"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionOutcome:
-    """The result of `AlertService.act`."""
-
-    kind: OutcomeKind
-    record: AlertRecord | None = None
-    reason: str | None = None
-    error_id: str | None = None

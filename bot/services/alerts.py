@@ -1,8 +1,8 @@
-"""Alert messages as a use case, free of Slack: notifications in, buttons and thread commands acted on.
+"""Alert messages as a use case, free of Slack: notifications in, messages that follow every change.
 
-Slack is reached only through the `AlertPublisher` port (implemented in `bot.slack_publisher`),
-which renders records with the pure formatters. Every change goes store → re-render → one thread
-line, so the message always shows the stored state, whatever surface caused the change.
+Slack is reached only through the `AlertPublisher` port (`bot.slack_publisher`), which renders
+records with the pure formatters. Every change goes store → re-render → one thread line, so a
+message always shows the stored state, whatever caused the change: a click, a command, Coralogix.
 """
 
 from __future__ import annotations
@@ -13,41 +13,34 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.api import ApiError, Incident, IncidentFilter, IncidentStatus
-from bot.errors import describe, record_failure
-from bot.services.alert_model import (
-    Action,
-    ActionOutcome,
-    AlertPublisher,
-    LineKind,
-    OutcomeKind,
-    ThreadLine,
-)
-from bot.services.incidents import IdResult, IncidentService, Outcome
+from bot.services.actions import Action, IdResult, Outcome, Verb
+from bot.services.alert_model import CORALOGIX, AlertPublisher, Handled, ThreadLine
+from bot.services.incidents import IncidentService
 from bot.services.notifications import AlertAction, AlertNotification
-from bot.store import AlertRecord, AlertStatus, Store
+from bot.store import AlertRecord, AlertStatus
+from bot.store.alerts import OPEN, AlertMessages
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Action", "ActionOutcome", "AlertPublisher", "AlertService", "LineKind", "OutcomeKind", "ThreadLine"]
+__all__ = ["AlertPublisher", "AlertService", "Handled", "ThreadLine"]
 
-
-OPEN = [IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED]
-OPEN_STATES = {AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED}
-# Which states each action may start from.
-ALLOWED_FROM = {Action.RESOLVE: OPEN_STATES, Action.ACKNOWLEDGE: {AlertStatus.TRIGGERED}}
-# A click's whole run (lookup, resolve with retries, read-back) ends well before its claim goes stale.
-ACTION_DEADLINE = 90.0
+OPEN_INCIDENT = [IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED]
+# Which states each verb may start from, and where it leads.
+ALLOWED_FROM = {Verb.RESOLVE: set(OPEN), Verb.ACKNOWLEDGE: {AlertStatus.TRIGGERED}}
+LEADS_TO = {Verb.RESOLVE: AlertStatus.RESOLVED, Verb.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED}
 # How long a notification may wait for its incident to appear in Coralogix before it is posted anyway.
 LOOKUP_DEADLINE = 8.0
+# Incidents read per Coralogix call when looking for changes made elsewhere.
+RECONCILE_BATCH = 100
 
 
 class AlertService:
-    """Alert notifications, alert-message actions and their synchronisation."""
+    """Alert notifications, and alert messages following what happens to their incidents."""
 
     def __init__(
         self,
         *,
-        store: Store,
+        alerts: AlertMessages,
         incidents: IncidentService,
         publisher: AlertPublisher,
         default_channel: str | None,
@@ -55,58 +48,69 @@ class AlertService:
         lookup_interval: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.store = store
+        self.alerts = alerts
         self.incidents = incidents
         self.publisher = publisher
         self.default_channel = default_channel
         self.lookup_attempts = lookup_attempts
         self.lookup_interval = lookup_interval
         self._sleep = sleep
-        # Notifications of one alert are handled one at a time, so a trigger still looking up its
-        # incident and a resolve (or a repeat) arriving meanwhile cannot both post.
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
-    # -- notifications ---------------------------------------------------------------------
+    # -- notifications (run as durable jobs) ------------------------------------------------------
 
-    async def handle_notification(self, notification: AlertNotification) -> AlertRecord | None:
-        """Post, bind or re-render the alert message for a notification; None when nothing was posted."""
-        key = (notification.alert_id, notification.group_by or "")
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                if notification.alert_action is AlertAction.RESOLVE:
-                    return await self._notification_resolved(notification)
-                return await self._notification_triggered(notification)
-        finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
+    async def handle_notification(self, notification: AlertNotification, *, job_id: int | None) -> Handled:
+        """Post, bind or re-render the alert message of a notification."""
+        if notification.alert_action is AlertAction.RESOLVE:
+            return await self._resolved(notification)
+        return await self._triggered(notification, job_id)
 
-    async def _notification_triggered(self, notification: AlertNotification) -> AlertRecord | None:
+    async def _triggered(self, notification: AlertNotification, job_id: int | None) -> Handled:
         try:
             async with asyncio.timeout(LOOKUP_DEADLINE):
                 incident = await self.find_incident(notification, retry=True)
         except TimeoutError:
-            incident = None  # posted anyway; the click looks it up again
+            incident = None  # posted anyway; a click looks it up again
         existing = await self._existing(notification, incident)
-        if existing is None:
-            return await self._post(notification, incident)
+        if existing is None or existing.job_id == job_id:
+            channel = notification.channel or self.default_channel
+            assert channel, "the webhook refuses notifications with nowhere to go"
+            existing, created = await self.alerts.reserve(
+                channel=channel,
+                alert_id=notification.alert_id,
+                group_by=notification.group_by,
+                incident_id=incident.id if incident else None,
+                notification=notification.model_dump(mode="json"),
+                job_id=job_id,
+            )
+            if created or (existing.job_id == job_id and existing.ts is None):
+                await self._post(existing, notification)
+                return Handled.POSTED
         if incident and existing.incident_id is None:  # an open message for this alert learns its incident
-            bound = await self.store.set_incident(existing.id, incident.id)
-            if bound:
-                await self.publisher.update_alert(bound)
-                return bound
-        return existing  # a repeat of what the message already shows: no noise
+            bound = await self.alerts.set_incident(existing.id, incident.id)
+            if bound is not None:
+                await self._render(bound)
+                return Handled.UPDATED
+        return Handled.UNCHANGED  # a repeat of what a message already shows: no noise
 
-    async def _notification_resolved(self, notification: AlertNotification) -> AlertRecord | None:
+    async def _post(self, reserved: AlertRecord, notification: AlertNotification) -> None:
+        """Post a reserved message; if it changed meanwhile (a resolve came first), show that at once."""
+        channel, ts = await self.publisher.post_alert(reserved.channel, notification, reserved.status)
+        posted = await self.alerts.posted(reserved.id, channel=channel, ts=ts)
+        if posted.status is not reserved.status:
+            await self.publisher.update_alert(posted)
+
+    async def _resolved(self, notification: AlertNotification) -> Handled:
         """Coralogix says the alert ended: re-render its message. Never posts a new message."""
         existing = await self._existing(notification, None, include_resolved=True)
-        if existing is None or existing.status is AlertStatus.RESOLVED:
-            return existing
-        done = await self.store.transition(
-            existing.id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from=OPEN_STATES
+        if existing is None:
+            return Handled.NO_MESSAGE
+        if existing.status is AlertStatus.RESOLVED:
+            return Handled.UNCHANGED
+        done = await self.alerts.transition(
+            existing.id, AlertStatus.RESOLVED, by=None, via=CORALOGIX, allowed_from=set(OPEN)
         )
-        await self._show(done, ThreadLine(LineKind.RESOLVED_IN_CORALOGIX))
-        return done
+        await self._show(done, ThreadLine(Outcome.RESOLVED, via=CORALOGIX))
+        return Handled.UPDATED
 
     async def _existing(
         self, notification: AlertNotification, incident: Incident | None, *, include_resolved: bool = False
@@ -117,12 +121,12 @@ class AlertService:
         if incident_id:
             records = [
                 r
-                for r in await self.store.by_incident(incident_id)
+                for r in await self.alerts.by_incident(incident_id)
                 if include_resolved or r.status is not AlertStatus.RESOLVED
             ]
             if records:
                 return records[-1]
-        for record in await self.store.recent_for_alert(notification.alert_id):
+        for record in await self.alerts.recent_for_alert(notification.alert_id):
             if (record.notification.get("group_by") or None) != notification.group_by:
                 continue
             if not include_resolved and record.status is AlertStatus.RESOLVED:
@@ -132,28 +136,6 @@ class AlertService:
             return record
         return None
 
-    async def _post(self, notification: AlertNotification, incident: Incident | None) -> AlertRecord | None:
-        channel = notification.channel or self.default_channel
-        if not channel:
-            logger.warning(
-                "alert %s not posted: no channel in the notification and no SLACK_ALERT_CHANNEL", notification.alert_id
-            )
-            return None
-        channel_id, ts = await self.publisher.post_alert(channel, notification, AlertStatus.TRIGGERED)
-        return await self.store.add_alert(
-            channel=channel_id,
-            ts=ts,
-            alert_id=notification.alert_id,
-            incident_id=incident.id if incident else None,
-            notification=notification.model_dump(mode="json"),
-        )
-
-    async def _show(self, record: AlertRecord | None, line: ThreadLine) -> None:
-        """Re-render a changed record and add its one thread line; nothing when the change did not happen."""
-        if record is not None:
-            await self.publisher.update_alert(record)
-            await self.publisher.thread_reply(record, line)
-
     async def find_incident(self, notification: AlertNotification, *, retry: bool) -> Incident | None:
         """The open incident of a notification: by its id, else the newest open one labelled with the alert id.
 
@@ -162,7 +144,7 @@ class AlertService:
         """
         if notification.incident_id:
             return Incident(id=notification.incident_id)
-        query = IncidentFilter(status=OPEN, contextual_labels={"alert_id": notification.alert_ids})
+        query = IncidentFilter(status=OPEN_INCIDENT, contextual_labels={"alert_id": notification.alert_ids})
         attempts = self.lookup_attempts if retry else 1
         for attempt in range(attempts):
             try:
@@ -176,117 +158,128 @@ class AlertService:
                 await self._sleep(self.lookup_interval)
         return None
 
-    # -- actions on an alert message -------------------------------------------------------
+    # -- messages following actions ---------------------------------------------------------------
 
-    async def act(
-        self, *, channel: str, ts: str, action: Action, user: str, via: str, note: str | None = None
-    ) -> ActionOutcome:
-        """Resolve or acknowledge the incident shown by the message (channel, ts), at most once at a time."""
-        record = await self.store.by_message(channel, ts)
-        if record is None:
-            return ActionOutcome(OutcomeKind.NOT_TRACKED)
-        claimed = await self.store.claim(record.id, action=action.value, user=user, allowed_from=ALLOWED_FROM[action])
-        if claimed is None:
-            fresh = await self.store.get(record.id) or record
-            return self._refusal(fresh, action)
-        try:
-            await self.publisher.update_alert(claimed)  # "Resolving… (@user)", no buttons to press twice
-            async with asyncio.timeout(ACTION_DEADLINE):
-                return await self._apply(claimed, action, user, via, note)
-        except Exception as e:  # noqa: BLE001 - any failure must put the buttons back and be reported (record_failure)
-            error_id = record_failure(logger, f"{action.value} of alert {record.id} failed", e)
-            return await self._failed(claimed, action, user, describe(e), error_id)
-        except asyncio.CancelledError:  # shutting down mid-action: never leave the message stuck
-            await asyncio.shield(self.store.release(claimed.id, expect_version=claimed.version))
-            raise
-
-    @staticmethod
-    def _refusal(record: AlertRecord, action: Action) -> ActionOutcome:
-        """Why a claim was refused, from the record as it is now."""
-        if record.status is AlertStatus.RESOLVED:
-            return ActionOutcome(OutcomeKind.ALREADY_RESOLVED, record)
-        if action is Action.ACKNOWLEDGE and record.status is AlertStatus.ACKNOWLEDGED:
-            return ActionOutcome(OutcomeKind.ALREADY_ACKNOWLEDGED, record)
-        return ActionOutcome(OutcomeKind.IN_FLIGHT, record)
-
-    async def _apply(self, record: AlertRecord, action: Action, user: str, via: str, note: str | None) -> ActionOutcome:
-        if record.incident_id is None:
-            record = await self._lookup_at_click(record) or record
-        incident_id = record.incident_id
-        if incident_id is None:
-            released = await self.store.release(record.id, expect_version=record.version) or record
-            await self.publisher.update_alert(released)
-            reason = "No open incident for this alert was found in Coralogix."
-            return ActionOutcome(OutcomeKind.NO_INCIDENT, released, reason=reason)
-        if action is Action.RESOLVE:
-            result = (await self.incidents.resolve([incident_id], precheck=False)).results[0]
-            if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
-                reason = result.reason or "not resolved"
-                error_id = record_failure(logger, f"resolve of alert {record.id} failed", reason)
-                return await self._failed(record, action, user, reason, error_id)
-            status, kind = AlertStatus.RESOLVED, LineKind.RESOLVED
-            detail = "it was already resolved in Coralogix" if result.outcome is Outcome.ALREADY_RESOLVED else None
-        else:
-            await self.incidents.acknowledge(incident_id)
-            status, kind, detail = AlertStatus.ACKNOWLEDGED, LineKind.ACKNOWLEDGED, None
-        done = await self.store.transition(
-            record.id, status, by=user, via=via, allowed_from=ALLOWED_FROM[action], expect_version=record.version
+    async def begin(self, record: AlertRecord, action: Action, job_id: int) -> AlertRecord | IdResult:
+        """Show "Resolving… (@user)" on the message acted on, with no buttons to press twice; or, when
+        the message shows that nothing is to be done, the result that says why (no Coralogix call)."""
+        claimed = await self.alerts.claim(
+            record.id, action=action.verb.value, user=action.user, allowed_from=ALLOWED_FROM[action.verb], job_id=job_id
         )
-        if done is None:  # something newer happened meanwhile (e.g. Coralogix resolved it): that stays
-            fresh = await self.store.get(record.id) or record
-            return self._refusal(fresh, action)
-        await self._show(done, ThreadLine(kind, user=user, via=via, note=note, detail=detail))
-        return ActionOutcome(OutcomeKind.DONE, done)
+        if claimed is None:
+            return _refusal(await self.alerts.get(record.id) or record, action.verb)
+        await self._render(claimed)
+        return claimed
 
-    async def _lookup_at_click(self, record: AlertRecord) -> AlertRecord | None:
+    async def incident_of(self, record: AlertRecord) -> str | None:
+        """The incident the message shows; looked up in Coralogix when it was not known at posting time."""
+        if record.incident_id:
+            return record.incident_id
         notification = AlertNotification.stored(record.notification)
         incident = await self.find_incident(notification, retry=False)
-        return await self.store.set_incident(record.id, incident.id) if incident else None
+        if incident is None:
+            return None
+        bound = await self.alerts.set_incident(record.id, incident.id)
+        return bound.incident_id if bound else incident.id
 
-    async def _failed(
-        self, record: AlertRecord, action: Action, user: str, reason: str, error_id: str
-    ) -> ActionOutcome:
-        released = await self.store.release(record.id, expect_version=record.version)
-        if released is None:  # the record moved on meanwhile; show what it is now
-            released = await self.store.get(record.id) or record
-        line = ThreadLine(LineKind.FAILED, user=user, detail=f"{action.value}: {reason}", error_id=error_id)
-        await self._show(released, line)
-        return ActionOutcome(OutcomeKind.FAILED, released, reason=reason, error_id=error_id)
+    async def abandon(self, record: AlertRecord, action: Action, reason: str, error_id: str | None) -> None:
+        """The action on this message did not happen: its buttons come back, and the thread says why."""
+        current = await self.alerts.get(record.id) or record
+        released = None
+        if current.pending_action:
+            released = await self.alerts.release(current.id, expect_version=current.version)
+        line = ThreadLine(Outcome.FAILED, user=action.user, detail=f"{action.verb.value}: {reason}", error_id=error_id)
+        await self._show(released or current, line, changed=released is not None)
+
+    async def follow(self, action: Action, results: Sequence[IdResult]) -> None:
+        """Re-render every alert message showing an incident the action got where it wanted, with one
+        thread line each. Someone else's earlier change is shown as theirs (or Coralogix's)."""
+        for result in results:
+            if not result.outcome.done:
+                continue
+            ours = result.outcome in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED)
+            verb = Verb.RESOLVE if result.outcome in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED) else Verb.ACKNOWLEDGE
+            by = action.user if ours else result.by
+            via = action.surface.value if ours else (None if result.by else CORALOGIX)
+            line = ThreadLine(
+                Outcome.RESOLVED if verb is Verb.RESOLVE else Outcome.ACKNOWLEDGED,
+                user=by,
+                via=via,
+                note=action.note if ours else None,
+            )
+            for record in await self.alerts.by_incident(result.id):
+                done = await self.alerts.transition(
+                    record.id, LEADS_TO[verb], by=by, via=via or CORALOGIX, allowed_from=ALLOWED_FROM[verb]
+                )
+                if done is not None:
+                    await self._show(done, line)
+                elif record.pending_action and record.pending_by == action.user:
+                    await self._settle(record)
+
+    async def _settle(self, record: AlertRecord) -> None:
+        """Nothing to change on this message (e.g. already resolved), but its "Resolving…" must not stay."""
+        if released := await self.alerts.release(record.id, expect_version=record.version):
+            await self._render(released)
+
+    async def reconcile(self) -> int:
+        """Read the incidents behind every open message from Coralogix, in batches, and show what changed
+        elsewhere (a resolve done by hand in Coralogix may send no notification); how many changed."""
+        changed, after = 0, 0
+        while records := await self.alerts.open_with_incident(after=after, limit=RECONCILE_BATCH):
+            after = records[-1].id
+            ids = list(dict.fromkeys(r.incident_id for r in records if r.incident_id))
+            found = (await self.incidents.api.batch_get_incidents(ids=ids)).incidents
+            for record in records:
+                incident = found.get(record.incident_id or "")
+                if incident is None or record.pending_action:
+                    continue
+                if incident.is_resolved:
+                    done = await self.alerts.transition(
+                        record.id, AlertStatus.RESOLVED, by=None, via=CORALOGIX, allowed_from=set(OPEN)
+                    )
+                    await self._show(done, ThreadLine(Outcome.RESOLVED, via=CORALOGIX))
+                elif incident.status is IncidentStatus.ACKNOWLEDGED and record.status is AlertStatus.TRIGGERED:
+                    allowed = {AlertStatus.TRIGGERED}
+                    done = await self.alerts.transition(
+                        record.id, AlertStatus.ACKNOWLEDGED, by=None, via=CORALOGIX, allowed_from=allowed
+                    )
+                    await self._show(done, ThreadLine(Outcome.ACKNOWLEDGED, via=CORALOGIX))
+                else:
+                    continue
+                changed += done is not None
+        return changed
 
     async def recover_stale_claims(self) -> int:
-        """At start: messages left on "Resolving…" by a crash or restart get their buttons back."""
-        released = await self.store.release_stale()
+        """Messages left on "Resolving…" longer than any action can take get their buttons back."""
+        released = await self.alerts.release_stale()
         for record in released:
-            await self.publisher.update_alert(record)
+            await self._render(record)
         return len(released)
-
-    # -- synchronisation from other surfaces ------------------------------------------------
-
-    async def sync_resolved(self, results: Sequence[IdResult], *, user: str, via: str, note: str | None = None) -> None:
-        """Re-render the alert messages of incidents resolved elsewhere, with one thread line each.
-
-        An incident that was already resolved before this action is shown as resolved in Coralogix,
-        not credited to this user.
-        """
-        for result in results:
-            if result.outcome not in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED):
-                continue
-            ours = result.outcome is Outcome.RESOLVED
-            for record in await self.store.by_incident(result.id):
-                done = await self.store.transition(
-                    record.id,
-                    AlertStatus.RESOLVED,
-                    by=user if ours else None,
-                    via=via if ours else "coralogix",
-                    allowed_from=OPEN_STATES,
-                )
-                line = (
-                    ThreadLine(LineKind.RESOLVED, user=user, via=via, note=note)
-                    if ours
-                    else (ThreadLine(LineKind.RESOLVED_IN_CORALOGIX))
-                )
-                await self._show(done, line)
 
     async def record_for_thread(self, channel: str, thread_ts: str) -> AlertRecord | None:
         """The alert whose message starts the thread (channel, thread_ts)."""
-        return await self.store.by_message(channel, thread_ts)
+        return await self.alerts.by_message(channel, thread_ts)
+
+    async def _render(self, record: AlertRecord) -> None:
+        if record.ts is not None:  # a reservation not posted yet is posted with its state by its own job
+            await self.publisher.update_alert(record)
+
+    async def _show(self, record: AlertRecord | None, line: ThreadLine, *, changed: bool = True) -> None:
+        """Re-render a changed record and add its one thread line; nothing when the change did not happen."""
+        if record is None or record.ts is None:
+            return
+        if changed:
+            await self.publisher.update_alert(record)
+        await self.publisher.thread_reply(record, line)
+
+
+def _refusal(record: AlertRecord, verb: Verb) -> IdResult:
+    """Why an action on this message needs no Coralogix call, from the message as it is now."""
+    incident = record.incident_id or ""
+    if record.status is AlertStatus.RESOLVED:
+        return IdResult(incident, Outcome.ALREADY_RESOLVED, by=record.status_by, at=record.status_at)
+    if verb is Verb.ACKNOWLEDGE and record.status is AlertStatus.ACKNOWLEDGED:
+        return IdResult(incident, Outcome.ALREADY_ACKNOWLEDGED, by=record.status_by, at=record.status_at)
+    return IdResult(
+        incident, Outcome.IN_FLIGHT, reason=record.pending_action, by=record.pending_by, at=record.pending_since
+    )

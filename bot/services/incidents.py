@@ -1,8 +1,5 @@
-"""Incident use cases, free of Slack: resolve many ids and say what happened to each one.
-
-Resolve is verified id by id, because a 200 from the resolve call does not prove each id was
-resolved (the legacy path may even ignore the request body): an id counts as resolved only when Coralogix
-shows it resolved, in the resolve answer or in a follow-up read. A 200 alone is never success.
+"""Incident use cases, free of Slack: resolve and acknowledge with one outcome per id, and the lists
+of open incidents the picker and App Home show (bounded by deadlines, searched with a cache).
 """
 
 from __future__ import annotations
@@ -10,34 +7,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from datetime import datetime
 
 from cachetools import TTLCache
 
 from bot.api import (
-    RESOLVE_CHUNK,
     ApiError,
     AuthenticationError,
-    BadRequestError,
     CoralogixClient,
     Incident,
     IncidentFilter,
     IncidentSeverity,
     IncidentStatus,
-    NotFoundError,
 )
-from bot.api.client import MAX_CONCURRENCY
 from bot.api.models import SEVERITY_RANK
 from bot.errors import UpstreamError
+from bot.services.actions import IdResult, Outcome
+from bot.services.resolving import NOT_FOUND_REASON, resolve_verified, status_word
 
 logger = logging.getLogger(__name__)
 
-NOT_FOUND_REASON = "no such incident in Coralogix"
-# Extra resolve calls one action may spend isolating ids Coralogix rejects. Enough to find a few
-# bad ids among 1 000 (about 20 calls each); a rejection of everything fails fast instead of
-# costing 2n - 1 calls.
-BISECT_CALL_BUDGET = 64
 # Open incidents read to pick the most urgent from (the list API sorts by creation time only).
 OPEN_SCAN_LIMIT = 1000
 SEARCH_CACHE_SECONDS = 30
@@ -47,44 +36,6 @@ SEARCH_SCAN_LIMIT = 200
 LOAD_DEADLINE = 10.0
 # Slack gives an options request 3 s in all; leave room for the answer to travel.
 SEARCH_DEADLINE = 2.0
-# The resolve calls of one action (retries and bisection included) get this long in all; ids
-# still unanswered are then read back like any other failure, so the user hears within ~a minute.
-RESOLVE_DEADLINE = 40.0
-UNCONFIRMED = (
-    "Coralogix answered the resolve call but did not confirm this incident as resolved "
-    "(it is still {status}). If this repeats for every incident, the host may be ignoring the request "
-    "body: try CORALOGIX_API_VERSION=5."
-)
-
-
-class Outcome(StrEnum):
-    """What happened to one requested id."""
-
-    RESOLVED = "resolved"
-    ALREADY_RESOLVED = "already_resolved"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class IdResult:
-    """The outcome of one id, with the incident when Coralogix returned it."""
-
-    id: str
-    outcome: Outcome
-    incident: Incident | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ResolveReport:
-    """One result per requested id, in the order they were requested."""
-
-    results: list[IdResult] = field(default_factory=list)
-
-    def of(self, outcome: Outcome) -> list[IdResult]:
-        """The results with `outcome`, in request order."""
-        return [r for r in self.results if r.outcome is outcome]
 
 
 class IncidentService:
@@ -140,28 +91,12 @@ class IncidentService:
         if not task.cancelled() and task.exception() is not None:
             self._searches.pop(key, None)
 
-    async def resolve(self, ids: Sequence[str], *, precheck: bool = True) -> ResolveReport:
-        """Resolve `ids`; every id gets exactly one outcome. Raises only if nothing could be done.
-
-        `precheck=False` skips the batch-get that tells "already resolved" and "not found" apart up
-        front: one round trip less for a button whose incident is known; the checks after the
-        resolve call still decide every outcome.
-        """
+    async def resolve(
+        self, ids: Sequence[str], *, precheck: bool = True, since: datetime | None = None
+    ) -> list[IdResult]:
+        """Resolve `ids`, verified id by id (see `bot.services.resolving`); one result per id, in order."""
         self._searches.clear()  # what the picker offers must not include what is being resolved
-        results: dict[str, IdResult] = {}
-        to_resolve = await self._precheck(ids, results) if precheck else list(ids)
-        chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
-        run = _ResolveRun(self.api)
-        try:
-            async with asyncio.timeout(RESOLVE_DEADLINE):
-                for chunk_results in await asyncio.gather(*(run.resolve_chunk(c) for c in chunks)):
-                    results.update({r.id: r for r in chunk_results})
-        except TimeoutError:
-            reason = f"Coralogix did not finish resolving within {RESOLVE_DEADLINE:.0f} s"
-            for incident_id in to_resolve:
-                results.setdefault(incident_id, IdResult(incident_id, Outcome.FAILED, reason=reason))
-        await self._read_back_failures(results)
-        return ResolveReport([results[i] for i in ids])
+        return await resolve_verified(self.api, ids, precheck=precheck, since=since)
 
     async def open_incidents(
         self,
@@ -184,107 +119,43 @@ class IncidentService:
         """The incidents Coralogix knows among `ids`, by id (read-only)."""
         return dict((await self.api.batch_get_incidents(ids=ids)).incidents) if ids else {}
 
-    async def acknowledge(self, incident_id: str) -> Incident:
-        """Acknowledge one incident and confirm it from Coralogix's answer (or a read-back)."""
-        answer = {i.id: i for i in await self.api.acknowledge_incidents(ids=[incident_id])}
-        incident = answer.get(incident_id)
-        if incident is None or incident.status not in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
-            incident = await self.api.get_incident(id=incident_id)
-        if incident.status not in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED):
-            raise UpstreamError(
-                f"Coralogix answered the acknowledge call but the incident is still {_status_word(incident)}."
-            )
-        return incident
-
-    async def _precheck(self, ids: Sequence[str], results: dict[str, IdResult]) -> list[str]:
-        """Read the incidents first: unknown and already-resolved ids need no resolve call."""
-        try:
-            found = await self.api.batch_get_incidents(ids=ids)
-        except AuthenticationError:
-            raise  # the key is refused: resolving cannot work either, and the message says what to fix
-        except ApiError as e:
-            # The pre-check is an optimisation; resolve and its read-back still classify every id.
-            logger.warning("pre-check failed (%s); resolving without it", e.message)
-            return list(ids)
-        missing = set(found.not_found_ids)
-        open_ids: list[str] = []
+    async def acknowledge(self, ids: Sequence[str]) -> list[IdResult]:
+        """Acknowledge the open ones among `ids`; one result per id, in order, confirmed from what Coralogix
+        shows. Coralogix accepts acknowledgements only from a personal API key: a refusal says so."""
+        found = await self.api.batch_get_incidents(ids=ids)
+        results: dict[str, IdResult] = {}
+        open_ids = []
         for incident_id in ids:
             incident = found.incidents.get(incident_id)
-            if incident is None or incident_id in missing:
+            if incident is None:
                 results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON)
             elif incident.is_resolved:
                 results[incident_id] = IdResult(incident_id, Outcome.ALREADY_RESOLVED, incident)
+            elif incident.status is IncidentStatus.ACKNOWLEDGED:
+                results[incident_id] = IdResult(incident_id, Outcome.ALREADY_ACKNOWLEDGED, incident)
             else:
                 open_ids.append(incident_id)
-        return open_ids
-
-    async def _read_back_failures(self, results: dict[str, IdResult]) -> None:
-        """Read back every id whose resolve did not visibly succeed; only what Coralogix shows counts.
-
-        This also makes retrying resolve after an ambiguous failure (read timeout, 5xx) safe: an
-        incident that a lost answer did resolve is reported resolved, not failed.
-        """
-        pending = [r.id for r in results.values() if r.outcome is Outcome.FAILED]
-        if not pending:
-            return
-        try:
-            found = await self.api.batch_get_incidents(ids=pending)
-        except ApiError as e:
-            for incident_id in pending:
-                old = results[incident_id]
-                reason = old.reason or f"Coralogix did not confirm the resolve, and reading it back failed: {e.message}"
-                results[incident_id] = IdResult(incident_id, Outcome.FAILED, old.incident, reason)
-            return
-        gone = set(found.not_found_ids)
-        for incident_id in pending:
-            old = results[incident_id]
-            incident = found.incidents.get(incident_id) or old.incident
-            if incident is not None and incident.is_resolved:
-                results[incident_id] = IdResult(incident_id, Outcome.RESOLVED, incident)
-            elif incident_id in gone:
-                results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON)
-            else:
-                reason = old.reason or UNCONFIRMED.format(status=_status_word(incident))
-                results[incident_id] = IdResult(incident_id, Outcome.FAILED, incident, reason)
-
-
-class _ResolveRun:
-    """The resolve calls of one user action: one concurrency limit and one bisection budget for all."""
-
-    def __init__(self, api: CoralogixClient) -> None:
-        self.api = api
-        # Shared by every call of the action, bisection included: a limit per gather would let
-        # each level of a bisection start its own calls, dozens at once.
-        self.in_flight = asyncio.Semaphore(MAX_CONCURRENCY)
-        self.bisect_budget = BISECT_CALL_BUDGET
-
-    async def resolve_chunk(self, ids: Sequence[str]) -> list[IdResult]:
-        """Resolve one chunk; when Coralogix rejects it for bad ids, bisect to resolve the good ones.
-
-        Outcomes that are not visibly resolved come back FAILED; a reason of None means "not
-        confirmed" and is filled in by the read-back.
-        """
-        try:
-            async with self.in_flight:
-                answer = await self.api.resolve_incidents(ids=ids)
-        except (BadRequestError, NotFoundError) as e:
-            if len(ids) > 1 and self.bisect_budget >= 2:
-                self.bisect_budget -= 2
-                middle = len(ids) // 2
-                first, second = await asyncio.gather(self.resolve_chunk(ids[:middle]), self.resolve_chunk(ids[middle:]))
-                return first + second
-            # FAILED, not NOT_FOUND: a 404 may mean a wrong path family too. The read-back turns
-            # ids Coralogix really does not know into NOT_FOUND.
-            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
-        except ApiError as e:
-            return [IdResult(i, Outcome.FAILED, reason=e.message) for i in ids]
-        returned = {i.id: i for i in answer}
-        results: list[IdResult] = []
-        for incident_id in ids:
-            incident = returned.get(incident_id)
-            outcome = Outcome.RESOLVED if incident is not None and incident.is_resolved else Outcome.FAILED
-            results.append(IdResult(incident_id, outcome, incident))
-        return results
+        if open_ids:
+            failure: str | None = None
+            try:
+                answer = {i.id: i for i in await self.api.acknowledge_incidents(ids=open_ids)}
+            except AuthenticationError:
+                raise
+            except ApiError as e:
+                answer, failure = {}, e.message
+            unconfirmed = [i for i in open_ids if not _acknowledged(answer.get(i))]
+            if unconfirmed and failure is None:
+                answer |= (await self.api.batch_get_incidents(ids=unconfirmed)).incidents
+            for incident_id in open_ids:
+                incident = answer.get(incident_id)
+                if _acknowledged(incident):
+                    results[incident_id] = IdResult(incident_id, Outcome.ACKNOWLEDGED, incident)
+                else:
+                    reason = failure or (
+                        f"Coralogix answered the acknowledge call but the incident is still {status_word(incident)}."
+                    )
+                    results[incident_id] = IdResult(incident_id, Outcome.FAILED, incident, reason)
+        return [results[i] for i in ids]
 
 
 def _urgency(incident: Incident) -> tuple[int, float]:
@@ -294,7 +165,5 @@ def _urgency(incident: Incident) -> tuple[int, float]:
     return rank, -created
 
 
-def _status_word(incident: Incident | None) -> str:
-    if incident is None or incident.status is None:
-        return "not resolved"
-    return incident.status.value.removeprefix("INCIDENT_STATUS_").lower()
+def _acknowledged(incident: Incident | None) -> bool:
+    return incident is not None and incident.status in (IncidentStatus.ACKNOWLEDGED, IncidentStatus.RESOLVED)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # A claim older than this is taken to belong to a crashed process and may be taken over.
@@ -32,11 +32,15 @@ class AlertMessageRow(Base):
     """One alert message the bot posted."""
 
     __tablename__ = "alert_messages"
-    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_alert_messages_channel_ts"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "ts", name="uq_alert_messages_channel_ts"),
+        Index("uq_alert_messages_open_key", "open_key", unique=True),
+        Index("uq_alert_messages_incident_key", "incident_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     channel: Mapped[str] = mapped_column(String(64))
-    ts: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))  # empty until posted
     alert_id: Mapped[str] = mapped_column(String(255), index=True)
     incident_id: Mapped[str | None] = mapped_column(String(64), index=True)
     notification: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -49,6 +53,11 @@ class AlertMessageRow(Base):
     pending_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # One message per alert and incident: unique while open / for good (see migration 0003).
+    open_key: Mapped[str | None] = mapped_column(String(800))
+    incident_key: Mapped[str | None] = mapped_column(String(200))
+    job_id: Mapped[int | None] = mapped_column(Integer)  # the notification job that posts it
+    pending_job: Mapped[int | None] = mapped_column(Integer)  # the action job showing "Resolving…" on it
 
 
 class ProcessedEventRow(Base):
@@ -66,7 +75,7 @@ class AlertRecord:
 
     id: int
     channel: str
-    ts: str
+    ts: str | None  # None until the message is posted
     alert_id: str
     incident_id: str | None
     notification: dict[str, Any]
@@ -79,6 +88,8 @@ class AlertRecord:
     pending_since: datetime | None
     version: int
     created_at: datetime
+    job_id: int | None = None
+    pending_job: int | None = None
 
 
 def to_record(row: AlertMessageRow) -> AlertRecord:
@@ -98,6 +109,8 @@ def to_record(row: AlertMessageRow) -> AlertRecord:
         pending_since=aware(row.pending_since),
         version=row.version,
         created_at=aware(row.created_at) or row.created_at,
+        job_id=row.job_id,
+        pending_job=row.pending_job,
     )
 
 

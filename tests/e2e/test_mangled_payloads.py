@@ -184,7 +184,8 @@ async def send(bot: Harness, body: str, content_type: str, caplog: pytest.LogCap
     """Send a signed request, let everything it started finish, and check the answer and the log."""
     caplog.clear()
     status, text = await bot.post(body, sign(body), content_type)
-    await wait_for(lambda: not bolt_listeners_running() and not len(bot.runtime.tasks), what="the bot to settle")
+    await wait_for(lambda: not bolt_listeners_running(), what="Bolt to finish")
+    await bot.settle()
     assert status < 500, text
     assert [(r.name, r.getMessage()) for r in caplog.records if r.exc_info] == []
 

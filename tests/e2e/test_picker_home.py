@@ -228,7 +228,7 @@ async def test_resolve_from_home_republishes_and_updates_the_alert_thread() -> N
         status, _ = await bot.webhook({"alert_id": "alert-pay", "alert_name": "Payments down", "incident_id": CRIT})
         assert status == 202
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="alert message")
-        await wait_for(lambda: len(bot.runtime.tasks) == 0, what="notification handled")
+        await bot.settle()
         alert_ts = bot.slack.called("chat.postMessage")[0].answer["ts"]
         home = {"id": "VHOME", "type": "home", "blocks": []}
         await bot.click(ActionId.HOME_RESOLVE.value, ts="x", view=home, value=CRIT, user="U0HOME")
@@ -237,7 +237,7 @@ async def test_resolve_from_home_republishes_and_updates_the_alert_thread() -> N
         assert "Resolved *Payments down*" in json.dumps(view)
         assert CRIT not in [e.get("value") for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
         assert cx.incidents[CRIT]["status"] == "INCIDENT_STATUS_RESOLVED"
-        await wait_for(lambda: len(bot.runtime.tasks) == 0, what="the alert message sync (runs after the publish)")
+        await bot.settle()  # the alert message follows after the publish
         thread = [
             c.params["text"] for c in bot.slack.called("chat.postMessage") if c.params.get("thread_ts") == alert_ts
         ]

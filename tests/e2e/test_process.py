@@ -20,6 +20,7 @@ from bot.store.tables import AlertMessageRow
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
 from tests.e2e.processes import bot_environment, start_bot
+from tests.factories import posted_alert
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, make_incident
 from tests.fakes.server import free_port, serving, wait_for
 from tests.fakes.slack import VALID_TOKEN, FakeSlack
@@ -152,7 +153,7 @@ async def test_serve_prunes_old_records_at_start_and_stops_promptly(
     database = f"sqlite:///{tmp_path}/bot.sqlite3"
     store = await Store.open(database)
     for ts in ("1.1", "1.2"):
-        await store.add_alert(channel="C0OLD", ts=ts, alert_id="a", incident_id=None, notification={})
+        await posted_alert(store.alerts, channel="C0OLD", ts=ts, alert_id="a")
     async with store.engine.begin() as connection:
         long_ago = datetime.now(UTC) - timedelta(days=31)
         resolved = update(AlertMessageRow).where(AlertMessageRow.ts == "1.1")
@@ -170,7 +171,7 @@ async def test_serve_prunes_old_records_at_start_and_stops_promptly(
     assert asyncio.get_running_loop().time() - started < 2
     store = await Store.open(database)
     try:
-        assert await store.by_message("C0OLD", "1.1") is None
-        assert await store.by_message("C0OLD", "1.2") is not None
+        assert await store.alerts.by_message("C0OLD", "1.1") is None
+        assert await store.alerts.by_message("C0OLD", "1.2") is not None
     finally:
         await store.close()

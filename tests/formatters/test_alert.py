@@ -12,7 +12,8 @@ from bot.api.models import IncidentSeverity
 from bot.formatters.alert import COLOURS, RESOLVED_COLOUR, AlertState, alert_message, status_text, thread_text
 from bot.formatters.common import SECTION_TEXT_LIMIT, Message
 from bot.ids import ActionId, BlockId, Command
-from bot.services.alerts import LineKind, ThreadLine
+from bot.services.actions import Outcome
+from bot.services.alert_model import CORALOGIX, ThreadLine
 from bot.services.notifications import AlertNotification
 from bot.store import AlertRecord, AlertStatus
 from tests.formatters.blockkit import assert_block_valid, strings
@@ -581,14 +582,17 @@ def test_acknowledged_without_actor_reads_as_triggered() -> None:
 # -- thread_text -----------------------------------------------------------------------------
 
 
-def line(kind: LineKind, **fields: Any) -> str:
+LINE_OUTCOMES = [Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.FAILED]
+
+
+def line(kind: Outcome, **fields: Any) -> str:
     """The thread text of one line at the test's time."""
     return thread_text(ThreadLine(kind, at=AT, **fields))
 
 
 def test_thread_resolved() -> None:
     """A resolve line names who, the surface, the time and the note."""
-    text = line(LineKind.RESOLVED, user=USER, via="command", note="rolled back")
+    text = line(Outcome.RESOLVED, user=USER, via="command", note="rolled back")
     assert text.startswith(f":white_check_mark: Resolved by <@{USER}> via {Command.RESOLVE_INCIDENT.value} · ")
     assert DATE_TOKEN.search(text)
     assert text.endswith(" · Note: rolled back")
@@ -596,14 +600,14 @@ def test_thread_resolved() -> None:
 
 def test_thread_resolved_with_detail() -> None:
     """A resolve line shows what Coralogix said, such as "already resolved"."""
-    text = line(LineKind.RESOLVED, user=USER, via="button", detail="it was already resolved in Coralogix")
+    text = line(Outcome.RESOLVED, user=USER, via="button", detail="it was already resolved in Coralogix")
     assert text.startswith(f":white_check_mark: Resolved by <@{USER}> · ")
     assert " · it was already resolved in Coralogix" in text
 
 
 def test_thread_acknowledged() -> None:
     """An acknowledge line names who, the surface, the time and the note."""
-    text = line(LineKind.ACKNOWLEDGED, user=USER, via="thread", note="looking")
+    text = line(Outcome.ACKNOWLEDGED, user=USER, via="thread", note="looking")
     assert text.startswith(f":eyes: Acknowledged by <@{USER}> from the thread · ")
     assert DATE_TOKEN.search(text)
     assert text.endswith(" · Note: looking")
@@ -611,7 +615,7 @@ def test_thread_acknowledged() -> None:
 
 def test_thread_resolved_in_coralogix() -> None:
     """Resolved in Coralogix names no user."""
-    text = line(LineKind.RESOLVED_IN_CORALOGIX)
+    text = line(Outcome.RESOLVED, via=CORALOGIX)
     assert text.startswith(":white_check_mark: Resolved in Coralogix · ")
     assert DATE_TOKEN.search(text)
     assert "<@" not in text
@@ -619,25 +623,25 @@ def test_thread_resolved_in_coralogix() -> None:
 
 def test_thread_failed_shows_error_id() -> None:
     """A failure names who tried what, why, the error id and the time."""
-    text = line(LineKind.FAILED, user=USER, detail="resolve: Coralogix said no", error_id="E-7f3a")
+    text = line(Outcome.FAILED, user=USER, detail="resolve: Coralogix said no", error_id="E-7f3a")
     assert text.startswith(f":warning: <@{USER}> tried to resolve: Coralogix said no (error id `E-7f3a`) · ")
     assert DATE_TOKEN.search(text)
 
 
 def test_thread_failed_without_error_id_or_detail() -> None:
     """A failure with nothing more to say still reads as a sentence."""
-    text = line(LineKind.FAILED, user=USER)
+    text = line(Outcome.FAILED, user=USER)
     assert text.startswith(f":warning: <@{USER}> tried to act · ")
     assert "error id" not in text
 
 
 def test_thread_without_user_says_someone() -> None:
     """A line with no user says "Someone" instead of an empty mention."""
-    assert line(LineKind.RESOLVED).startswith(":white_check_mark: Resolved by Someone · ")
+    assert line(Outcome.RESOLVED).startswith(":white_check_mark: Resolved by Someone · ")
 
 
-@pytest.mark.parametrize("kind", list(LineKind))
-def test_every_thread_line_is_escaped(kind: LineKind) -> None:
+@pytest.mark.parametrize("kind", LINE_OUTCOMES)
+def test_every_thread_line_is_escaped(kind: Outcome) -> None:
     """Notes, details and error ids from outside never ping or link, whatever the kind."""
     text = line(kind, user=USER, via="button", note=EVIL, detail=EVIL, error_id=EVIL)
     assert "<!channel>" not in text
@@ -646,15 +650,15 @@ def test_every_thread_line_is_escaped(kind: LineKind) -> None:
     assert all(ALLOWED_MARKUP.match(m) for m in markup), markup
 
 
-@pytest.mark.parametrize("kind", list(LineKind))
-def test_every_thread_line_has_a_date_token(kind: LineKind) -> None:
+@pytest.mark.parametrize("kind", LINE_OUTCOMES)
+def test_every_thread_line_has_a_date_token(kind: Outcome) -> None:
     """Every line about an event says when it happened, in the reader's time zone."""
     assert DATE_TOKEN.search(line(kind, user=USER, detail="resolve: x"))
 
 
 def test_thread_note_escaped_and_cut() -> None:
     """A long hostile note is escaped and shortened."""
-    text = line(LineKind.RESOLVED, user=USER, note="<!here>" * 200)
+    text = line(Outcome.RESOLVED, user=USER, note="<!here>" * 200)
     assert "<!here>" not in text
     assert "&lt;!here&gt;" in text
     assert "…" in text

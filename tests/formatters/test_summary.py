@@ -13,7 +13,7 @@ from bot.api.models import Incident, IncidentSeverity, IncidentStatus
 from bot.formatters.common import MESSAGE_BLOCK_LIMIT, SECTION_TEXT_LIMIT, Message
 from bot.formatters.summary import summary_message
 from bot.ids import BlockId
-from bot.services.incidents import IdResult, Outcome, ResolveReport
+from bot.services.actions import IdResult, Outcome, Report
 from tests.factories import uuid
 from tests.formatters.blockkit import strings
 
@@ -21,7 +21,8 @@ USER = "U0123ABCD"
 AT = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)
 EVIL = "<!channel> & <https://evil.example|click>"
 SIZES = [1, 10, 11, 500, 1000]
-OUTCOMES = list(Outcome)
+# The four outcomes a resolve mostly comes to (the others have tests of their own below).
+OUTCOMES = [Outcome.RESOLVED, Outcome.ALREADY_RESOLVED, Outcome.NOT_FOUND, Outcome.FAILED]
 # Everything `<…>` the summary itself may render: the requester's mention and the date token.
 ALLOWED_MARKUP = re.compile(rf"^<@{USER}>$|^<!date\^\d+\^[^|<>]+\|[^<>]+>$")
 
@@ -42,7 +43,7 @@ def incident(n: int, *, name: str | None = None, app: str | None = None, subsyst
     )
 
 
-def mixed_report(n: int, *, name: str | None = None, reason: str = "Coralogix had an internal error") -> ResolveReport:
+def mixed_report(n: int, *, name: str | None = None, reason: str = "Coralogix had an internal error") -> Report:
     """`n` results cycling through every outcome; failed and not-found ones carry `reason`."""
     results = []
     for i in range(n):
@@ -50,10 +51,10 @@ def mixed_report(n: int, *, name: str | None = None, reason: str = "Coralogix ha
         failing = outcome in (Outcome.FAILED, Outcome.NOT_FOUND)
         inc = None if outcome is Outcome.NOT_FOUND else incident(i, name=name, app=f"app-{i}", subsystem=f"sub-{i}")
         results.append(IdResult(uuid(i), outcome, inc, reason if failing else None))
-    return ResolveReport(results)
+    return Report(results)
 
 
-def render(report: ResolveReport, **kwargs: Any) -> Message:
+def render(report: Report, **kwargs: Any) -> Message:
     """The summary with the test's requester and time."""
     return summary_message(report, user_id=USER, at=AT, **kwargs)
 
@@ -112,7 +113,7 @@ def test_structure_of_a_mixed_report() -> None:
 
 def test_empty_groups_are_left_out() -> None:
     """Only outcomes that occurred get a section."""
-    report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
+    report = Report([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
     block_ids = [b.get("block_id") for b in render(report).blocks]
     assert block_ids == [BlockId.SUMMARY_HEADER, BlockId.SUMMARY_RESOLVED, BlockId.SUMMARY_FOOTER]
 
@@ -145,7 +146,7 @@ def test_header_counts() -> None:
 
 def test_header_singular_and_no_extras() -> None:
     """One resolved incident reads `1 of 1 incident` with no empty extras."""
-    report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
+    report = Report([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
     header = render(report).blocks[0]["text"]["text"]
     assert header == "*Resolved 1 of 1 incident*"
 
@@ -177,14 +178,14 @@ def test_fallback_text_has_counts_and_requester() -> None:
 
 def test_incident_without_name_shows_its_id() -> None:
     """An incident with no name is listed by its id."""
-    report = ResolveReport([IdResult(uuid(5), Outcome.RESOLVED, Incident(id=uuid(5)))])
+    report = Report([IdResult(uuid(5), Outcome.RESOLVED, Incident(id=uuid(5)))])
     section = render(report).blocks[1]["text"]["text"]
     assert f"`{uuid(5)}`" in section
 
 
 def test_labels_shown_for_few_results() -> None:
     """With up to ten results each line shows its application and subsystem."""
-    report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1, app="checkout", subsystem="payments-api"))])
+    report = Report([IdResult(uuid(1), Outcome.RESOLVED, incident(1, app="checkout", subsystem="payments-api"))])
     section = render(report).blocks[1]["text"]["text"]
     assert "app: checkout" in section
     assert "subsystem: payments-api" in section
@@ -197,7 +198,7 @@ def test_labels_from_contextual_labels() -> None:
         name="n",
         contextual_labels={"cx.applicationName": "billing", "cx.subsystemName": "worker"},
     )
-    section = render(ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, inc)])).blocks[1]["text"]["text"]
+    section = render(Report([IdResult(uuid(1), Outcome.RESOLVED, inc)])).blocks[1]["text"]["text"]
     assert "app: billing" in section
     assert "subsystem: worker" in section
 
@@ -223,7 +224,7 @@ def test_failed_results_show_their_reason(n: int) -> None:
 def test_compact_failures_sharing_a_reason_share_a_line() -> None:
     """Compact failures with one reason list their ids together after the reason, once."""
     results = [IdResult(uuid(i), Outcome.FAILED, reason="Coralogix is down") for i in range(20)]
-    message = render(ResolveReport(results))
+    message = render(Report(results))
     failed = next(b for b in message.blocks if b.get("block_id") == BlockId.SUMMARY_FAILED)["text"]["text"]
     assert failed.count("Coralogix is down") == 1
     assert all(uuid(i) in failed for i in range(20))
@@ -237,7 +238,7 @@ def test_error_id_shown_when_something_failed() -> None:
 
 def test_error_id_hidden_without_failures() -> None:
     """An error id is left out when nothing failed."""
-    report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
+    report = Report([IdResult(uuid(1), Outcome.RESOLVED, incident(1))])
     assert "E-7f3a" not in everything(render(report, error_id="E-7f3a"))
 
 
@@ -272,7 +273,7 @@ def test_limits_with_long_names_and_reasons(n: int) -> None:
 def test_limits_with_distinct_long_reasons(n: int) -> None:
     """Every failure with its own long reason still fits, with a note when not all lines can be shown."""
     results = [IdResult(uuid(i), Outcome.FAILED, reason=f"reason {i}: " + "x" * 1000) for i in range(n)]
-    message = render(ResolveReport(results))
+    message = render(Report(results))
     assert_within_limits(message)
     assert message.blocks[-1]["block_id"] == BlockId.SUMMARY_FOOTER
     assert f"Resolved 0 of {n}" in message.blocks[0]["text"]["text"]
@@ -281,7 +282,7 @@ def test_limits_with_distinct_long_reasons(n: int) -> None:
 def test_overflow_is_announced() -> None:
     """When results do not fit in 50 blocks the message says so, and the counts still cover every id."""
     results = [IdResult(uuid(i), Outcome.FAILED, reason=f"reason {i}: " + "x" * 1000) for i in range(1000)]
-    message = render(ResolveReport(results))
+    message = render(Report(results))
     assert len(message.blocks) == MESSAGE_BLOCK_LIMIT
     assert any("more than one message can show" in t for t in texts(message))
     assert "Resolved 0 of 1000 incidents (1000 failed)" in message.text
@@ -291,7 +292,7 @@ def test_overflow_is_announced() -> None:
 def test_every_failed_id_listed_when_reasons_are_long(reason: str) -> None:
     """1 000 failures sharing a long reason (even one that grows fivefold when escaped) still list every id."""
     ids = [uuid(i) for i in range(1000)]
-    message = render(ResolveReport([IdResult(i, Outcome.FAILED, reason=reason) for i in ids]))
+    message = render(Report([IdResult(i, Outcome.FAILED, reason=reason) for i in ids]))
     assert_within_limits(message)
     joined = "\n".join(texts(message))
     missing = [i for i in ids if f"`{i}`" not in joined]
@@ -301,7 +302,7 @@ def test_every_failed_id_listed_when_reasons_are_long(reason: str) -> None:
 @pytest.mark.parametrize("n", [500, 1000])
 def test_every_resolved_id_listed_when_it_fits(n: int) -> None:
     """Hundreds of resolved incidents with short names all appear in the message."""
-    report = ResolveReport([IdResult(uuid(i), Outcome.RESOLVED, Incident(id=uuid(i))) for i in range(n)])
+    report = Report([IdResult(uuid(i), Outcome.RESOLVED, Incident(id=uuid(i))) for i in range(n)])
     message = render(report)
     assert_within_limits(message)
     joined = "\n".join(texts(message))
@@ -310,7 +311,7 @@ def test_every_resolved_id_listed_when_it_fits(n: int) -> None:
 
 def test_continuation_blocks_have_unique_ids() -> None:
     """A group split over several sections numbers its block ids after the group's id."""
-    report = ResolveReport([IdResult(uuid(i), Outcome.RESOLVED, incident(i, name="x" * 140)) for i in range(200)])
+    report = Report([IdResult(uuid(i), Outcome.RESOLVED, incident(i, name="x" * 140)) for i in range(200)])
     ids = [b["block_id"] for b in render(report).blocks if "block_id" in b]
     resolved = [i for i in ids if i.startswith(BlockId.SUMMARY_RESOLVED)]
     assert len(resolved) > 1
@@ -324,7 +325,7 @@ def test_continuation_blocks_have_unique_ids() -> None:
 @pytest.mark.parametrize("n", [1, 11])
 def test_incident_name_escaped(n: int) -> None:
     """A hostile incident name cannot ping the channel or hide a link, in detailed or compact form."""
-    report = ResolveReport([IdResult(uuid(i), Outcome.RESOLVED, incident(i, name=EVIL)) for i in range(n)])
+    report = Report([IdResult(uuid(i), Outcome.RESOLVED, incident(i, name=EVIL)) for i in range(n)])
     message = render(report)
     rendered = everything(message)
     assert "<!channel>" not in rendered
@@ -339,7 +340,7 @@ def test_labels_reasons_and_note_escaped() -> None:
         IdResult(uuid(2), Outcome.FAILED, incident(2, name=EVIL), reason="<!everyone> <https://evil.example|x>"),
         IdResult(uuid(3), Outcome.NOT_FOUND, reason="<#C123> & <!subteam^S1>"),
     ]
-    message = render(ResolveReport(results), note="<!channel>", error_id="<!here>")
+    message = render(Report(results), note="<!channel>", error_id="<!here>")
     rendered = everything(message)
     for hostile in ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<#C123>", "<!subteam", "<https://evil"):
         assert hostile not in rendered
@@ -362,7 +363,7 @@ def test_only_own_markup_in_hostile_compact_reports(n: int) -> None:
 
 def test_long_hostile_name_not_cut_mid_escape() -> None:
     """Cutting a long name never leaves half an escape sequence such as `&am`."""
-    report = ResolveReport([IdResult(uuid(1), Outcome.RESOLVED, incident(1, name="&" * 500))])
+    report = Report([IdResult(uuid(1), Outcome.RESOLVED, incident(1, name="&" * 500))])
     section = render(report).blocks[1]["text"]["text"]
     assert re.search(r"&(?!amp;|lt;|gt;)", section) is None
 
@@ -378,7 +379,24 @@ def test_failures_survive_when_a_huge_summary_is_cut() -> None:
         for n in range(990)
     ]
     failed = [IdResult(uuid(990 + n), Outcome.FAILED, reason="Coralogix 500") for n in range(10)]
-    message = summary_message(ResolveReport(resolved + failed), user_id=USER, at=datetime.now(UTC))
+    message = summary_message(Report(resolved + failed), user_id=USER, at=datetime.now(UTC))
     content = " ".join(b["text"]["text"] for b in message.blocks if "text" in b)
     assert len(message.blocks) <= MESSAGE_BLOCK_LIMIT
     assert all(r.id in content for r in failed)
+
+
+def test_in_flight_and_refused_ids_have_headings_and_name_who() -> None:
+    """An incident another action is on names that person; a refused one its reason; counts say both."""
+    report = Report(
+        results=[
+            IdResult(uuid(1), Outcome.IN_FLIGHT, incident(1), reason="resolve", by="U0OTHER"),
+            IdResult(uuid(2), Outcome.REFUSED, incident(2), reason="critical incidents are for the commander"),
+            IdResult(uuid(3), Outcome.RESOLVED, incident(3)),
+        ]
+    )
+    message = render(report)
+    text = everything(message)
+    assert "Resolved 1 of 3 incidents (1 being resolved by someone else, 1 not allowed)" in text
+    assert "*Being resolved by someone else*" in text and "by <@U0OTHER>" in text
+    assert "*Not allowed*" in text and "critical incidents are for the commander" in text
+    assert_within_limits(message)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from bot.api import ApiVersion, AuthenticationError, RetryPolicy
-from bot.services.incidents import BISECT_CALL_BUDGET, IdResult, IncidentService, Outcome
+from bot.services.actions import IdResult, Outcome, Report
+from bot.services.incidents import IncidentService
+from bot.services.resolving import BISECT_CALL_BUDGET
 from tests.factories import uuid
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.http import RecordingSleep, coralogix_client
@@ -47,6 +50,11 @@ async def service(fake: FakeCoralogix, version: ApiVersion, sleep: RecordingSlee
     await client.aclose()
 
 
+async def resolve(service: IncidentService, ids: list[str], **options: Any) -> Report:
+    """`service.resolve` with its results as a Report, as the pipeline holds them."""
+    return Report(results=await service.resolve(ids, **options))
+
+
 def outcomes(results: list[IdResult]) -> dict[str, Outcome]:
     """Outcome per id."""
     return {r.id: r.outcome for r in results}
@@ -56,7 +64,7 @@ async def test_two_ids_are_resolved(fake: FakeCoralogix, service: IncidentServic
     """Two open incidents are resolved in one call and confirmed by the resolve answer alone."""
     fake.add(A, B)
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
     assert all(r.incident is not None and r.incident.is_resolved for r in report.results)
@@ -69,7 +77,7 @@ async def test_already_resolved_id_is_not_resolved_again(fake: FakeCoralogix, se
     fake.add(A)
     fake.add(make_incident(B, status="INCIDENT_STATUS_RESOLVED"))
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.ALREADY_RESOLVED}
     assert report.results[1].incident is not None
@@ -80,7 +88,7 @@ async def test_nothing_to_resolve_makes_no_resolve_call(fake: FakeCoralogix, ser
     """When every id is already resolved or unknown, no resolve call is made at all."""
     fake.add(make_incident(A, status="INCIDENT_STATUS_RESOLVED"))
 
-    report = await service.resolve([A, UNKNOWN])
+    report = await resolve(service, [A, UNKNOWN])
 
     assert outcomes(report.results) == {A: Outcome.ALREADY_RESOLVED, UNKNOWN: Outcome.NOT_FOUND}
     assert fake.ids_of("resolve") == []
@@ -90,7 +98,7 @@ async def test_unknown_id_is_not_found_and_the_rest_resolved(fake: FakeCoralogix
     """An id batch-get lists in notFoundIds is NOT_FOUND with a reason; the others are resolved without it."""
     fake.add(A, B)
 
-    report = await service.resolve([A, UNKNOWN, B])
+    report = await resolve(service, [A, UNKNOWN, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, UNKNOWN: Outcome.NOT_FOUND, B: Outcome.RESOLVED}
     assert report.results[1].reason
@@ -106,7 +114,7 @@ async def test_rejected_batch_is_bisected(
     fake.add(*good, C)
     fake.reject = {C: status}
 
-    report = await service.resolve([A, B, C, D, E])
+    report = await resolve(service, [A, B, C, D, E])
 
     assert outcomes(report.results) == {**dict.fromkeys(good, Outcome.RESOLVED), C: expected}
     assert report.results[2].reason
@@ -121,7 +129,7 @@ async def test_incident_deleted_after_the_precheck_is_not_found(fake: FakeCoralo
     fake.add(A, B, C)
     fake.deleted_after_first_read = {B}
 
-    report = await service.resolve([A, B, C])
+    report = await resolve(service, [A, B, C])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.NOT_FOUND, C: Outcome.RESOLVED}
 
@@ -131,7 +139,7 @@ async def test_left_out_and_still_triggered_is_failed(fake: FakeCoralogix, servi
     fake.add(A, B)
     fake.ignored = {B}
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.FAILED}
     reason = report.results[1].reason
@@ -146,7 +154,7 @@ async def test_left_out_but_resolved_on_read_back_is_resolved(fake: FakeCoralogi
     fake.add(A, B)
     fake.unreported = {B}
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
     assert report.results[1].incident is not None
@@ -160,7 +168,7 @@ async def test_2500_ids_are_chunked_and_bounded(fake: FakeCoralogix, service: In
     fake.add(*ids)
     fake.delay = 0.005  # long enough for concurrent calls to overlap inside the fake
 
-    report = await service.resolve(ids)
+    report = await resolve(service, ids)
 
     calls = fake.ids_of("resolve")
     assert sorted(len(c) for c in calls) == [500, 1000, 1000]
@@ -179,7 +187,7 @@ async def test_bisection_stays_within_the_concurrency_limit(fake: FakeCoralogix,
     fake.reject = dict.fromkeys(bad, 400)
     fake.delay = 0.002
 
-    report = await service.resolve(ids)
+    report = await resolve(service, ids)
 
     assert {r.id for r in report.of(Outcome.FAILED)} == bad
     assert {r.id for r in report.of(Outcome.RESOLVED)} == set(ids) - bad
@@ -192,7 +200,7 @@ async def test_bisection_is_bounded_when_everything_is_rejected(fake: FakeCoralo
     fake.add(*ids)
     fake.reject = dict.fromkeys(ids, 400)
 
-    report = await service.resolve(ids)
+    report = await resolve(service, ids)
 
     assert len(fake.ids_of("resolve")) <= 1 + BISECT_CALL_BUDGET
     assert len(report.of(Outcome.FAILED)) == 1000
@@ -207,7 +215,7 @@ async def test_every_id_gets_one_result_in_request_order(fake: FakeCoralogix, se
     fake.ignored = {E}
     ids = [E, UNKNOWN, B, D, A, C]
 
-    report = await service.resolve(ids)
+    report = await resolve(service, ids)
 
     assert [r.id for r in report.results] == ids
     assert [r.outcome for r in report.results] == [
@@ -229,7 +237,7 @@ async def test_forbidden_batch_get_falls_back_to_resolving_without_precheck(
     fake.add(A, B)
     fake.statuses["batch_get"] = 403
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.RESOLVED, B: Outcome.RESOLVED}
     assert fake.ids_of("resolve") == [[A, B]]
@@ -243,7 +251,7 @@ async def test_server_error_on_every_resolve_attempt_fails_all(
     fake.add(A, B)
     fake.statuses["resolve"] = 500
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert outcomes(report.results) == {A: Outcome.FAILED, B: Outcome.FAILED}
     for result in report.results:
@@ -260,14 +268,14 @@ async def test_unusable_key_on_precheck_raises(fake: FakeCoralogix, service: Inc
     fake.statuses["batch_get"] = 401
 
     with pytest.raises(AuthenticationError):
-        await service.resolve([A])
+        await resolve(service, [A])
 
     assert fake.ids_of("resolve") == []
 
 
 async def test_no_ids_no_calls(fake: FakeCoralogix, service: IncidentService) -> None:
     """An empty request gives an empty report without calling Coralogix."""
-    report = await service.resolve([])
+    report = await resolve(service, [])
 
     assert report.results == []
     assert fake.calls == []
@@ -278,7 +286,7 @@ async def test_resolve_applied_but_answer_lost_counts(fake: FakeCoralogix, servi
     fake.add(A, B)
     fake.fail_after_resolving = 502
 
-    report = await service.resolve([A, B])
+    report = await resolve(service, [A, B])
 
     assert [r.outcome for r in report.results] == [Outcome.RESOLVED, Outcome.RESOLVED]
     assert fake.ids_of("batch_get")[-1] == [A, B]

@@ -14,8 +14,6 @@ from bot.store.engine import create_engine
 from bot.store.migrations import current_revision, head_revision, run_revisions
 from bot.store.tables import AlertMessageRow, Base
 
-FIRST_RELEASE = ("alert_messages", "processed_events")
-
 
 async def test_the_revision_scripts_build_exactly_the_tables_the_code_declares(database_url: str) -> None:
     """Every revision run in turn on an empty database gives what the ORM declares (new databases are
@@ -40,8 +38,9 @@ async def test_database_of_the_pre_alembic_bot_is_adopted_with_its_rows(database
     legacy = Table("schema_version", MetaData(), Column("version", Integer, nullable=False))
 
     def old_bot(connection: Connection) -> None:
-        # The two tables of the first release, as its create_all made them.
-        Base.metadata.create_all(connection, tables=[Base.metadata.tables[t] for t in FIRST_RELEASE])
+        # The two tables of the first release (revision 0001 is exactly them), under the old version table.
+        run_revisions(connection, "0001")
+        connection.execute(text("DROP TABLE alembic_version"))
         legacy.create(connection)
         connection.execute(legacy.insert().values(version=1))
         connection.execute(
@@ -63,7 +62,7 @@ async def test_database_of_the_pre_alembic_bot_is_adopted_with_its_rows(database
         await engine.dispose()
     store = await Store.open(database_url)
     try:
-        record = await store.by_message("C0ALERTS", "1.000001")
+        record = await store.alerts.by_message("C0ALERTS", "1.000001")
         async with store.engine.connect() as connection:
             revision = await connection.run_sync(current_revision)
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))

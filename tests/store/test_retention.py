@@ -39,7 +39,7 @@ async def add_rows(store: Store, rows: list[dict[str, Any]]) -> None:
 async def remaining(store: Store) -> set[str]:
     """The ts of every alert message still stored."""
     async with store.engine.connect() as connection:
-        return set((await connection.execute(select(AlertMessageRow.ts))).scalars())
+        return {ts for ts in (await connection.execute(select(AlertMessageRow.ts))).scalars() if ts}
 
 
 async def test_old_resolved_messages_go_open_and_recent_ones_stay(store: Store) -> None:

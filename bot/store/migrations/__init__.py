@@ -20,7 +20,8 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.store.claims
-import bot.store.jobs  # noqa: F401 - with the line above: every table module registers on Base
+import bot.store.jobs
+import bot.store.leases  # noqa: F401 - with the lines above: every table module registers on Base
 from bot.store.engine import create_engine
 from bot.store.tables import Base
 
@@ -78,9 +79,9 @@ def _upgrade(connection: Connection) -> None:
     run_revisions(connection)
 
 
-def run_revisions(connection: Connection) -> None:
-    """Apply the revision scripts one by one from where the database is up to the head."""
-    command.upgrade(_config(connection), "head")
+def run_revisions(connection: Connection, target: str = "head") -> None:
+    """Apply the revision scripts one by one from where the database is up to `target`."""
+    command.upgrade(_config(connection), target)
 
 
 def _sqlite_transactional_ddl(engine: AsyncEngine) -> None:

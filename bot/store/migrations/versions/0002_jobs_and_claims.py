@@ -1,4 +1,5 @@
-"""The journal of durable jobs and the incident claims that keep two actions off one incident.
+"""The journal of durable jobs, the incident claims that keep two actions off one incident, and
+named leases (the leader of several processes).
 
 Revision ID: 0002
 Revises: 0001
@@ -14,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create jobs and incident_claims."""
+    """Create jobs, incident_claims and leases."""
     op.create_table(
         "jobs",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -42,9 +43,16 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(32), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("owner", sa.String(128), nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    """Drop both tables."""
+    """Drop the three tables."""
+    op.drop_table("leases")
     op.drop_table("incident_claims")
     op.drop_table("jobs")

@@ -1,0 +1,203 @@
+"""The one action pipeline: every surface's resolve or acknowledge runs here, durable and exactly once.
+
+    targets → authorize → claim → Coralogix → decide → tell the person → follow on messages → record
+
+Each step is one method. A job's stage is journaled after each step that must not be repeated
+(Coralogix was called and the outcome decided; the person was told; the messages followed), so a
+run interrupted by a crash or a deploy resumes where it stopped: another process reads the
+journal, asks Coralogix again for what was not decided, and tells the person once.
+
+`authorize` and `record` are the places for the access policy and the audit trail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.api import ApiError
+from bot.errors import BotError, describe, record_failure
+from bot.metrics import Metrics
+from bot.services.actions import Action, IdResult, Outcome, Report, Surface, Verb
+from bot.services.alerts import AlertService
+from bot.services.incidents import IncidentService
+from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal
+
+logger = logging.getLogger(__name__)
+
+# Journaled stages, in order.
+DECIDED = "decided"  # Coralogix was asked; `job.result` holds the report
+TOLD = "told"  # the person who asked has the answer
+FOLLOWED = "followed"  # every alert message shows it
+
+NOT_TRACKED = (
+    "I don't have this alert on record (it may predate my database), so I can't act on it. "
+    "Use /resolve-incident <incident-id> instead."
+)
+NO_INCIDENT = "Could not act on it: no open incident for this alert was found in Coralogix."
+
+
+class Reporter(Protocol):
+    """Where an action's answer goes (Slack, through the surface it came from)."""
+
+    async def tell(self, action: Action, report: Report) -> None:
+        """Give the person who asked the one answer to their action."""
+
+
+class ActionPipeline:
+    """Runs journaled actions to their end."""
+
+    def __init__(
+        self,
+        *,
+        incidents: IncidentService,
+        alerts: AlertService,
+        claims: Claims,
+        journal: Journal,
+        reporter: Reporter,
+        metrics: Metrics,
+    ) -> None:
+        self.incidents = incidents
+        self.alerts = alerts
+        self.claims = claims
+        self.journal = journal
+        self.reporter = reporter
+        self.metrics = metrics
+
+    async def run(self, job: Job) -> None:
+        """Run (or resume) one action job."""
+        action = Action.model_validate(job.payload)
+        if job.stage is None:
+            report = await self._decide(job, action)
+            job = await self.journal.record(job, stage=DECIDED, result=report.to_json())
+        else:
+            report = Report.from_json(job.result or {})
+        if job.stage == DECIDED:
+            await self.reporter.tell(action, report)
+            job = await self.journal.record(job, stage=TOLD)
+        if job.stage == TOLD:
+            await self.alerts.follow(action, report.results)
+            job = await self.journal.record(job, stage=FOLLOWED)
+        await self.record(action, report)
+        await self.claims.finish(job.id, {r.id: r.outcome.value for r in report.results if r.id})
+        await self.journal.finish(job)
+
+    async def _decide(self, job: Job, action: Action) -> Report:
+        """Everything up to and including Coralogix: what became of each incident."""
+        message: AlertRecord | None = None
+        ids: Sequence[str] = action.ids
+        if action.surface in (Surface.BUTTON, Surface.THREAD):
+            found = await self._message(job, action)
+            if isinstance(found, Report):
+                return found
+            message, ids = found
+        refused = await self.authorize(action, ids)
+        allowed = [i for i in ids if i not in {r.id for r in refused}]
+        earlier = {c.incident_id: c for c in await self.claims.holders(allowed) if not c.running}
+        taken, others = await self.claims.take(allowed, job_id=job.id, verb=action.verb.value, user=action.user)
+        busy = [_busy(claim) for claim in others]
+        try:
+            done = _credited(await self._call(action, taken, job, known=message is not None), earlier, job.id)
+        except (ApiError, BotError) as e:  # nothing could be done at all (e.g. the key is refused)
+            problem_id = record_failure(logger, f"{action.verb.value} from {action.surface.value} failed", e)
+            if message is not None:
+                await self.alerts.abandon(message, action, describe(e), problem_id)
+            return self._counted(action, Report(problem=describe(e), error_id=problem_id))
+        if message is not None:
+            done = await self._overtaken(message, done)
+        results = {r.id: r for r in [*refused, *busy, *done]}
+        report = Report(results=[results[i] for i in dict.fromkeys(ids)])
+        failed = report.of(Outcome.FAILED)
+        error_id = None
+        if failed:
+            what = f"{action.verb.value} failed for {len(failed)} of {len(report.results)} incidents (the first reason)"
+            error_id = record_failure(logger, what, failed[0].reason or "not confirmed")
+            if message is not None:
+                await self.alerts.abandon(message, action, failed[0].reason or "not confirmed", error_id)
+        for result in report.results:
+            self.metrics.actions.labels(action.surface.value, action.verb.value, result.outcome.value).inc()
+        return Report(results=report.results, error_id=error_id)
+
+    async def _message(self, job: Job, action: Action) -> tuple[AlertRecord, list[str]] | Report:
+        """The alert message a button or a thread mention acts on, marked "Resolving…", and its incident."""
+        record = None
+        if action.channel and action.message_ts:
+            record = await self.alerts.alerts.by_message(action.channel, action.message_ts)
+        if record is None:
+            return self._counted(action, Report(problem=NOT_TRACKED))
+        begun = await self.alerts.begin(record, action, job.id)
+        if isinstance(begun, IdResult):  # the message shows there is nothing to do (or someone is on it)
+            self.metrics.actions.labels(action.surface.value, action.verb.value, begun.outcome.value).inc()
+            return Report(results=[begun])
+        incident = await self.alerts.incident_of(begun)
+        if incident is None:
+            await self.alerts.abandon(begun, action, NO_INCIDENT, None)
+            return self._counted(action, Report(problem=NO_INCIDENT))
+        return begun, [incident]
+
+    async def _overtaken(self, message: AlertRecord, results: list[IdResult]) -> list[IdResult]:
+        """An acknowledge that lands after the message was resolved (Coralogix said so meanwhile) tells the
+        truth: the alert is resolved; the acknowledge never reopens it."""
+        fresh = await self.alerts.alerts.get(message.id)
+        if fresh is None or fresh.status is not AlertStatus.RESOLVED:
+            return results
+        return [
+            IdResult(r.id, Outcome.ALREADY_RESOLVED, r.incident, by=fresh.status_by, at=fresh.status_at)
+            if r.outcome is Outcome.ACKNOWLEDGED
+            else r
+            for r in results
+        ]
+
+    async def _call(self, action: Action, ids: list[str], job: Job, *, known: bool) -> list[IdResult]:
+        if not ids:
+            return []
+        if action.verb is Verb.ACKNOWLEDGE:
+            return await self.incidents.acknowledge(ids)
+        # A click's incident is known to be open: skip the read first, unless an earlier run may
+        # have resolved it already (then the read tells "resolved by this action" apart).
+        since = job.created_at if job.resumed else None
+        return await self.incidents.resolve(ids, precheck=job.resumed or not known, since=since)
+
+    async def authorize(self, action: Action, ids: Sequence[str]) -> list[IdResult]:
+        """The incidents this person may not act on, each with the reason (no access policy yet: none)."""
+        return []
+
+    async def record(self, action: Action, report: Report) -> None:
+        """Keep a record of the action and what became of it (no audit trail yet: the log line)."""
+        logger.info(
+            "%s from %s by %s: %s",
+            action.verb.value,
+            action.surface.value,
+            action.user,
+            report.problem or ", ".join(sorted({r.outcome.value for r in report.results})) or "nothing asked",
+        )
+
+    def _counted(self, action: Action, report: Report) -> Report:
+        self.metrics.actions.labels(action.surface.value, action.verb.value, "not_started").inc()
+        return report
+
+
+def _busy(claim: Claim) -> IdResult:
+    """Another action is working on the incident right now."""
+    return IdResult(claim.incident_id, Outcome.IN_FLIGHT, reason=claim.verb, by=claim.user, at=claim.at)
+
+
+def _credited(results: list[IdResult], earlier: dict[str, Claim], job_id: int) -> list[IdResult]:
+    """ "Already resolved by @x just now": an incident another action of the bot got there first names its person."""
+    credited = []
+    for result in results:
+        claim = earlier.get(result.id)
+        if (
+            claim
+            and claim.job_id != job_id
+            and result.outcome in _ALREADY
+            and claim.outcome == _ALREADY[result.outcome]
+        ):
+            result = IdResult(result.id, result.outcome, result.incident, result.reason, by=claim.user, at=claim.at)
+        credited.append(result)
+    return credited
+
+
+# The outcome of the earlier action that makes this one's "already" its doing.
+_ALREADY = {Outcome.ALREADY_RESOLVED: Outcome.RESOLVED.value, Outcome.ALREADY_ACKNOWLEDGED: Outcome.ACKNOWLEDGED.value}
