@@ -98,7 +98,6 @@ class Timings:
     lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
-    shutdown_grace: float = 20.0  # work in flight at SIGTERM may finish for this long (Heroku allows 30 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +142,7 @@ class Runtime:
 
     async def drain(self) -> None:
         """At SIGTERM: listeners and jobs in flight finish within the grace period; the rest is handed back."""
-        grace = self.timings.shutdown_grace
+        grace = float(self.settings.SHUTDOWN_GRACE_SECONDS)
         await self.tasks.drain(grace)
         await self.worker.stop(grace)
 

@@ -46,7 +46,8 @@ async def serve(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
             logger.info("listening for Slack on port %d at /slack/events", settings.PORT)
         await stop.wait()
     finally:
-        logger.info("shutting down: no new work; up to %g s for what is in flight", runtime.timings.shutdown_grace)
+        grace = runtime.settings.SHUTDOWN_GRACE_SECONDS
+        logger.info("shutting down: no new work; up to %d s for what is in flight", grace)
         await site.stop()
         if socket_handler is not None:
             await socket_handler.close_async()  # type: ignore[no-untyped-call]  # untyped in Bolt

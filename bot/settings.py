@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
     # How long a job stays with a process that stopped renewing it (crashed) before another takes it.
     JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
+    # At SIGTERM, work in flight may finish for this long before it is handed to another process.
+    SHUTDOWN_GRACE_SECONDS: int = Field(default=20, ge=0, le=120)
     DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

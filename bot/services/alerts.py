@@ -216,6 +216,12 @@ class AlertService:
                 elif record.pending_action and record.pending_by == action.user:
                     await self._settle(record)
 
+    async def let_go(self, record: AlertRecord) -> None:
+        """The action on this message came to nothing to show (another is on it): its "Resolving…" goes."""
+        current = await self.alerts.get(record.id)
+        if current is not None and current.pending_job == record.pending_job:
+            await self._settle(current)
+
     async def _settle(self, record: AlertRecord) -> None:
         """Nothing to change on this message (e.g. already resolved), but its "Resolving…" must not stay."""
         if released := await self.alerts.release(record.id, expect_version=record.version):

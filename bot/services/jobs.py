@@ -15,8 +15,8 @@ logger = logging.getLogger(__name__)
 
 # A resolve notification that arrives before its trigger's message exists waits for it this often,
 # this many times (two minutes), then is dropped: the trigger may never have reached the bot.
-WAIT_FOR_MESSAGE = 5.0
-WAIT_ATTEMPTS = 24
+WAIT_FOR_MESSAGE = 2.0
+WAIT_ATTEMPTS = 60
 GAVE_UP = "The bot could not finish this after several tries, so it may be only partly done."
 
 

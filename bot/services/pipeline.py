@@ -115,6 +115,8 @@ class ActionPipeline:
             error_id = record_failure(logger, what, failed[0].reason or "not confirmed")
             if message is not None:
                 await self.alerts.abandon(message, action, failed[0].reason or "not confirmed", error_id)
+        elif message is not None and not any(r.outcome.done for r in report.results):
+            await self.alerts.let_go(message)  # someone else is on it, or it is gone: the buttons come back
         for result in report.results:
             self.metrics.actions.labels(action.surface.value, action.verb.value, result.outcome.value).inc()
         return Report(results=report.results, error_id=error_id)

@@ -40,25 +40,12 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
 
 
 @dataclass
-class Harness:
-    """Running fakes and bot, with helpers to talk to the bot as Slack does."""
+class SlackSender:
+    """Talks to one bot (in this process or another) as Slack and Coralogix do: signed requests, webhooks."""
 
     slack: FakeSlack
-    coralogix: FakeCoralogix
     bot_url: str
     http: aiohttp.ClientSession
-    runtime: Runtime
-
-    async def settle(self) -> None:
-        """Until the bot has nothing in flight: every listener after its ack, and every job."""
-        while len(self.runtime.tasks) or len(self.runtime.worker):
-            await self.runtime.tasks.idle()
-            await self.runtime.worker.idle()
-
-    @property
-    def api(self) -> CoralogixClient:
-        """The bot's Coralogix client."""
-        return self.runtime.api
 
     def command_body(self, text: str, *, user: str = "U0ONCALL", channel: str = "C0ALERTS") -> str:
         """A form-encoded /resolve-incident payload with the fields Slack sends."""
@@ -187,6 +174,25 @@ class Harness:
         async with self.http.post(url, data=data, headers=headers) as response:
             text = await response.text()
             return response.status, (json.loads(text) if text.startswith("{") else {"text": text})
+
+
+@dataclass
+class Harness(SlackSender):
+    """Running fakes and a bot in this process, with helpers to talk to it as Slack does."""
+
+    coralogix: FakeCoralogix
+    runtime: Runtime
+
+    async def settle(self) -> None:
+        """Until the bot has nothing in flight: every listener after its ack, and every job."""
+        while len(self.runtime.tasks) or len(self.runtime.worker):
+            await self.runtime.tasks.idle()
+            await self.runtime.worker.idle()
+
+    @property
+    def api(self) -> CoralogixClient:
+        """The bot's Coralogix client."""
+        return self.runtime.api
 
 
 @asynccontextmanager

@@ -38,6 +38,7 @@ import copy
 import json
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -96,9 +97,14 @@ def make_incident(
     return incident
 
 
-def _mark_resolved(incident: dict[str, Any]) -> None:
-    incident.update(state="INCIDENT_STATE_RESOLVED", status=RESOLVED, closedAt=RESOLVED_AT)
-    incident["lastStateUpdateTime"] = RESOLVED_AT
+def _now() -> str:
+    """The current time as Coralogix writes it."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _mark_resolved(incident: dict[str, Any], at: str = RESOLVED_AT) -> None:
+    incident.update(state="INCIDENT_STATE_RESOLVED", status=RESOLVED, closedAt=at)
+    incident["lastStateUpdateTime"] = at
     incident["events"].append(
         {
             "id": f"close-{incident['id']}",
@@ -317,7 +323,7 @@ class FakeCoralogix:
                 continue
             incident = self.incidents[incident_id]
             if incident["status"] != RESOLVED:
-                _mark_resolved(incident)
+                _mark_resolved(incident, _now())
             if incident_id not in self.unreported:
                 answer.append(copy.deepcopy(incident))
         if self.fail_after_resolving is not None:
