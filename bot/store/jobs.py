@@ -10,13 +10,14 @@ run one job at once; a process that lost its lease finds every later write refus
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, and_, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,6 +91,10 @@ def _job(row: JobRow) -> Job:
     )
 
 
+# Jobs written in one INSERT at most (a burst of commands is written in a few statements).
+WRITE_BATCH = 200
+
+
 class LeaseLost(Exception):
     """Another process holds this job now; this one must stop working on it."""
 
@@ -102,26 +107,59 @@ class Journal:
         self.owner = owner
         self.lease = timedelta(seconds=lease)
         self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def submit(self, kind: JobKind, key: str, payload: dict[str, Any]) -> Job | None:
-        """Journal a new job, leased to this process; None when `key` was journaled before (a replay)."""
+        """Journal a new job, leased to this process; None when `key` was journaled before (a replay).
+
+        Jobs submitted together (a burst of commands) are written together, one INSERT and one commit
+        for the batch (a group commit), so a burst of acks does not queue for the database.
+        """
         now = datetime.now(UTC)
-        row = JobRow(
-            key=key,
-            kind=kind.value,
-            payload=payload,
-            state=JobState.RUNNING.value,
-            owner=self.owner,
-            lease_until=now + self.lease,
-            attempts=1,
-            created_at=now,
-        )
-        try:
-            async with self._session() as session, session.begin():
-                session.add(row)
-        except IntegrityError:
+        row = {
+            "key": key,
+            "kind": kind.value,
+            "payload": payload,
+            "state": JobState.RUNNING.value,
+            "owner": self.owner,
+            "lease_until": now + self.lease,
+            "attempts": 1,
+            "created_at": now,
+        }
+        written: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, written))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="journal writer")
+        job_id = await written
+        if job_id is None:
             return None
-        return _job(row)
+        return Job(job_id, key, kind, payload, None, None, 1, now)
+
+    async def _write(self) -> None:
+        """Write what waits, a batch at a time, until nothing does."""
+        while self._waiting:
+            batch, self._waiting = self._waiting[:WRITE_BATCH], self._waiting[WRITE_BATCH:]
+            rows = {row["key"]: row for row, _ in batch}  # a key twice in one batch is a replay too
+            statement = (
+                self._insert(JobRow)
+                .values(list(rows.values()))
+                .on_conflict_do_nothing(index_elements=[JobRow.key])
+                .returning(JobRow.id, JobRow.key)
+            )
+            try:
+                async with self.engine.begin() as connection:
+                    ids = {key: job_id for job_id, key in (await connection.execute(statement)).all()}
+            except Exception as e:  # noqa: BLE001 - every waiting submitter hears it and answers accordingly
+                for _, written in batch:
+                    if not written.done():
+                        written.set_exception(e)
+                continue
+            for row, written in batch:
+                if not written.done():
+                    # The first of a key in the batch gets the job; a repeat of it is a replay (None).
+                    written.set_result(ids.pop(row["key"], None))
 
     async def claim_due(self, limit: int) -> list[Job]:
         """Take over up to `limit` jobs whose lease ran out (or that were never run), oldest first."""

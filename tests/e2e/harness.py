@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ class SlackSender:
                 "api_app_id": "A111",
                 "is_enterprise_install": "false",
                 "response_url": self.slack.response_url,
-                "trigger_id": "111.222.xxx",
+                "trigger_id": f"111.{uuid.uuid4().hex}",
             }
         )
 

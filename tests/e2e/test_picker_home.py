@@ -95,7 +95,7 @@ async def test_bare_command_opens_the_modal_before_coralogix_answers() -> None:
         assert cx.completed == 0
         opened = bot.slack.views[0]
         assert opened["callback_id"] == CallbackId.PICKER_MODAL and "Loading" in json.dumps(opened)
-        assert bot.slack.called("views.open")[0].params["trigger_id"] == "111.222.xxx"
+        assert bot.slack.called("views.open")[0].params["trigger_id"].startswith("111.")  # the command's own
         cx.gate.set()
         await wait_for(lambda: bot.slack.called("views.update"), what="views.update")
         options = input_element(bot.slack.views[-1])["options"]

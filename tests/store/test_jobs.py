@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot.store import Claims, JobKind, Journal, LeaseLost, Store
 from bot.store.claims import CLAIM_EXPIRY, ClaimRow
@@ -176,3 +176,25 @@ async def test_two_thousand_ids_are_claimed_in_chunks(store: Store) -> None:
     ids = [f"id-{n:05d}" for n in range(2000)]
     taken, others = await Claims(store.engine).take(ids, job_id=1, verb="resolve", user="U1")
     assert taken == ids and others == []
+
+
+async def test_a_burst_of_submits_is_written_together_and_each_key_once(store: Store) -> None:
+    """Fifty jobs submitted at once (a burst of commands), each twice: every key journaled once, the repeat
+    told it is a replay, and the burst written in a few statements rather than fifty."""
+    mine = journal(store)
+    keys = [f"burst-{n}" for n in range(50)]
+    inserts: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("INSERT INTO jobs"):
+            inserts.append(statement)
+
+    event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+    results = await asyncio.gather(*(mine.submit(JobKind.ACTION, key, {"n": key}) for key in keys + keys))
+    event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+    assert 1 <= len(inserts) <= 3
+    firsts, repeats = results[:50], results[50:]
+    assert all(job is not None for job in firsts)
+    assert repeats == [None] * 50
+    assert sorted(job.key for job in firsts if job) == sorted(keys)
+    assert len({job.id for job in firsts if job}) == 50
