@@ -27,6 +27,7 @@ from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
 from bot.settings import Settings
+from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
@@ -86,7 +87,13 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
         ssl_check_enabled=True,
         process_before_response=False,
     )
-    app.middleware(make_middleware({"services": services, "settings": settings}))
+    app.middleware(
+        make_middleware(
+            {"services": services, "settings": settings},
+            services.directory,
+            allowed_teams=settings.SLACK_ALLOWED_TEAMS,
+        )
+    )
     listeners.register(app)
     return app
 
@@ -178,6 +185,7 @@ async def build_runtime(
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
     )
+    directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings)
     reporter = SlackReporter(slack_client, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
@@ -200,7 +208,14 @@ async def build_runtime(
     tasks = BackgroundTasks()
     metrics.track_background(lambda: len(tasks) + len(worker))
     services = Services(
-        incidents=incidents, alerts=alerts, store=store, tasks=tasks, metrics=metrics, worker=worker, home=home
+        incidents=incidents,
+        alerts=alerts,
+        store=store,
+        tasks=tasks,
+        metrics=metrics,
+        worker=worker,
+        home=home,
+        directory=directory,
     )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)

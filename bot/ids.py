@@ -66,7 +66,9 @@ class EventType(StrEnum):
 
     APP_MENTION = "app_mention"
     APP_HOME_OPENED = "app_home_opened"
+    SUBTEAM_MEMBERS_CHANGED = "subteam_members_changed"
+    SUBTEAM_UPDATED = "subteam_updated"
 
 
 # Bot scopes the features need, and nothing more; manifest.yml declares exactly these (tested).
-BOT_SCOPES = frozenset({"commands", "chat:write", "app_mentions:read"})
+BOT_SCOPES = frozenset({"commands", "chat:write", "app_mentions:read", "usergroups:read", "users:read"})

@@ -1,15 +1,27 @@
-"""The one global Bolt middleware: services into `context`, and who/where/what into the log context."""
+"""The one global Bolt middleware: who/where/what into the log context, services into `context`, and
+the workspace gate (Slack Connect guests and other apps' requests stop here, on every surface)."""
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest, AsyncRespond
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from bot.formatters.common import escape, modal, safe_url, section
+from bot.gate import Gate, origin
+from bot.slack_directory import SlackDirectory
+
+logger = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse]]
+Middleware = Callable[[AsyncBoltContext, AsyncBoltRequest, Next], Awaitable[BoltResponse]]
+Refused = Callable[[dict[str, Any], str], Awaitable[None]]
 
 
 def surface_of(body: dict[str, Any]) -> str:
@@ -25,15 +37,19 @@ def surface_of(body: dict[str, Any]) -> str:
 
 def make_middleware(
     values: dict[str, Any],
-) -> Callable[[AsyncBoltContext, AsyncBoltRequest, Next], Awaitable[BoltResponse]]:
-    """A middleware that puts `values` into every context and binds the request's fields to the log context.
+    directory: SlackDirectory,
+    *,
+    allowed_teams: frozenset[str],
+    on_refusal: Refused | None = None,
+) -> Middleware:
+    """A middleware that binds the request's fields to the log context, puts `values` into every context,
+    and answers requests from outside the bot's workspace (or for another app) itself.
 
     Bolt runs the listener after the middleware chain, in the request's task, so the fields are
     bound for the rest of the request (and the listener's task) rather than inside a `with`.
     """
 
     async def middleware(context: AsyncBoltContext, req: AsyncBoltRequest, next: Next) -> BoltResponse:
-        context.update(values)
         fields = {
             "surface": surface_of(req.body),
             "user": context.user_id,
@@ -42,6 +58,37 @@ def make_middleware(
         }
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v})
+        home_team, _ = await directory.home()
+        gate = Gate(home_team=home_team, app_id=await directory.app_id(), allowed_teams=allowed_teams)
+        refusal = gate.refusal(origin(req.body))
+        if refusal is not None:
+            logger.warning("refused a request from outside the workspace: %s", refusal)
+            if on_refusal is not None:
+                await on_refusal(req.body, refusal)
+            return await _refuse(req.body, refusal, context)
+        context.update(values)
         return await next()
 
     return middleware
+
+
+async def _refuse(body: dict[str, Any], text: str, context: AsyncBoltContext) -> BoltResponse:
+    """Answer a refused request in the shape its surface takes, telling the person where there is one."""
+    shown = f":no_entry: {escape(text)}"
+    if "command" in body:
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": shown})
+    kind = body.get("type")
+    if kind == "view_submission":
+        view = modal("refused", "{}", [section(shown)], submit=False)
+        return BoltResponse(status=200, body={"response_action": "update", "view": view})
+    if kind == "block_suggestion":
+        return BoltResponse(status=200, body={"options": []})
+    if kind in {"block_actions", "message_action", "shortcut"}:
+        if url := safe_url(body.get("response_url")):
+            await AsyncRespond(response_url=url)(text=shown, response_type="ephemeral", replace_original=False)
+        elif context.channel_id and context.user_id and context.client is not None:
+            try:
+                await context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=shown)
+            except SlackApiError as e:
+                logger.info("could not tell the refused person: %s", e.response.get("error"))
+    return BoltResponse(status=200, body="" if kind != "view_submission" else json.dumps({}))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -17,38 +16,13 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.exc import ArgumentError
 
-from bot.api.routes import ApiVersion
+from bot.api.routes import REGION_HOSTS, ApiVersion, Region
 from bot.database_url import normalise_database_url, split_url
 
 # Slack conversation ids: public channels C…, private G…, direct messages D… (names change; ids do not).
 CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 # A channel, public or private: where alert messages may go (never a DM).
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-
-
-class Region(StrEnum):
-    """Coralogix regions; the API host of each comes from the published spec's server list."""
-
-    EU1 = "EU1"
-    EU2 = "EU2"
-    US1 = "US1"
-    US2 = "US2"
-    US3 = "US3"
-    AP1 = "AP1"
-    AP2 = "AP2"
-    AP3 = "AP3"
-
-
-REGION_HOSTS: dict[Region, str] = {
-    Region.EU1: "https://api.coralogix.com",
-    Region.EU2: "https://api.eu2.coralogix.com",
-    Region.US1: "https://api.coralogix.us",
-    Region.US2: "https://api.cx498.coralogix.com",
-    Region.US3: "https://api.us3.coralogix.com",
-    Region.AP1: "https://api.coralogix.in",
-    Region.AP2: "https://api.coralogixsg.com",
-    Region.AP3: "https://api.ap3.coralogix.com",
-}
 
 
 # Stands in for an incident id when checking CORALOGIX_INCIDENT_URL.
@@ -74,6 +48,10 @@ class Settings(BaseSettings):
     SLACK_ALERT_CHANNEL: str | None = None
     # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
     SLACK_ALERT_CHANNELS_ALLOWED: frozenset[str] = frozenset()
+    # Who may act: the access policy file, teams besides the bot's own, and the bot's own app id.
+    ACCESS_POLICY: Path | None = None
+    SLACK_ALLOWED_TEAMS: frozenset[str] = frozenset()
+    SLACK_APP_ID: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
     RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
     # Seconds between reads of Coralogix for changes made elsewhere (0: off).
     RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
@@ -169,6 +147,23 @@ class Settings(BaseSettings):
                 "must be a channel id like C0123ABCD or G0123ABCD (channel details → bottom), not a #name or a DM"
             )
         return value.strip() if value else value
+
+    @field_validator("SLACK_ALLOWED_TEAMS", mode="before")
+    @classmethod
+    def _team_ids(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if wrong := [i for i in ids if not re.match(r"^[TE][A-Z0-9]{2,}$", i)]:
+            raise ValueError(f"must be team ids like T0123ABCD, separated by commas: {', '.join(wrong[:5])}")
+        return frozenset(ids)
+
+    @field_validator("ACCESS_POLICY")
+    @classmethod
+    def _policy_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"names no file: {value} (see access-policy.example.yml)")
+        return value
 
     @field_validator("SLACK_ALERT_CHANNELS_ALLOWED", mode="before")
     @classmethod

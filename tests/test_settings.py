@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.api import ApiVersion
-from bot.settings import REGION_HOSTS, Region, Settings, describe_errors, load_settings
+from bot.api.routes import REGION_HOSTS, Region
+from bot.settings import Settings, describe_errors, load_settings
 from tests.conftest import BASE_SETTINGS
 
 BOT_TOKEN = "xoxb-1111-2222-s3cr3tb0t"

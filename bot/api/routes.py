@@ -13,6 +13,31 @@ from typing import Literal
 Method = Literal["GET", "POST"]
 
 
+class Region(StrEnum):
+    """Coralogix regions; the API host of each comes from the published spec's server list."""
+
+    EU1 = "EU1"
+    EU2 = "EU2"
+    US1 = "US1"
+    US2 = "US2"
+    US3 = "US3"
+    AP1 = "AP1"
+    AP2 = "AP2"
+    AP3 = "AP3"
+
+
+REGION_HOSTS: dict[Region, str] = {
+    Region.EU1: "https://api.coralogix.com",
+    Region.EU2: "https://api.eu2.coralogix.com",
+    Region.US1: "https://api.coralogix.us",
+    Region.US2: "https://api.cx498.coralogix.com",
+    Region.US3: "https://api.us3.coralogix.com",
+    Region.AP1: "https://api.coralogix.in",
+    Region.AP2: "https://api.coralogixsg.com",
+    Region.AP3: "https://api.ap3.coralogix.com",
+}
+
+
 class ApiVersion(StrEnum):
     """Which Coralogix path family to call: the legacy `lts` one, or the versioned v5/v4 one."""
 

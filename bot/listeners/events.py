@@ -85,6 +85,21 @@ async def _status(record: Any, services: Services) -> str:
     return thread_status_text(AlertState.of(record), record.incident_id, incident)
 
 
+async def members_changed(event: dict[str, Any], services: Services) -> None:
+    """A user group's members changed: the access policy sees it at the next action, no restart."""
+    group = payloads.slack_id(event, "subteam_id", what="user group id")
+    added = [u for u in payloads.get(event, "added_users") or [] if isinstance(u, str)]
+    removed = [u for u in payloads.get(event, "removed_users") or [] if isinstance(u, str)]
+    services.directory.members_changed(group, added, removed)
+
+
+async def group_updated(services: Services) -> None:
+    """A user group was renamed or refilled: read the groups again at the next use."""
+    services.directory.group_changed()
+
+
 def register(app: AsyncApp) -> None:
     """Attach the event listeners."""
     app.event(EventType.APP_MENTION.value)(reported(app_mentioned))
+    app.event(EventType.SUBTEAM_MEMBERS_CHANGED.value)(reported(members_changed))
+    app.event(EventType.SUBTEAM_UPDATED.value)(reported(group_updated))

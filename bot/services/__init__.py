@@ -12,6 +12,7 @@ from bot.services.incidents import IncidentService
 from bot.store import Store
 
 if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
+    from bot.slack_directory import SlackDirectory
     from bot.slack_home import HomePublisher
     from bot.worker import Worker
 
@@ -27,6 +28,7 @@ class Services:
     metrics: Metrics
     worker: Worker  # takes every action and notification (journaled first)
     home: HomePublisher
+    directory: SlackDirectory  # the workspace: its team and app, user groups, people's names
 
 
 __all__ = ["AlertService", "IncidentService", "Services"]

@@ -25,9 +25,8 @@ from openapi_core.testing import MockResponse
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus
-from bot.api.routes import routes_for
+from bot.api.routes import REGION_HOSTS, Region, routes_for
 from bot.services.incidents import IncidentService
-from bot.settings import REGION_HOSTS, Region
 from tests.conftest import SPECS
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, load_fixture, make_incident
 from tests.fakes.http import ClientFactory, coralogix_client, ok

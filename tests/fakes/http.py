@@ -15,7 +15,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.api import ApiVersion, CoralogixClient, RetryPolicy
-from bot.settings import REGION_HOSTS, Region
+from bot.api.routes import REGION_HOSTS, Region
 from tests.fakes.coralogix import API_KEY
 
 ClientFactory = Callable[..., CoralogixClient]  # the `make_client` fixture of tests/api

@@ -44,6 +44,11 @@ class FakeSlack:
     scopes_header: str = "x-oauth-scopes"  # the header's name, as sent (Slack's lower case unless changed)
     app_token: str | None = None  # apps.connections.open accepts only this token; None: any xapp- token
     delay: float = 0.0  # seconds every Web API call takes to answer (cut short when the server stops)
+    team_id: str = "T111"  # the bot's workspace, as auth.test says
+    app_id: str = "A111"  # the bot's app, as bots.info says
+    usergroups: list[dict[str, Any]] = field(default_factory=list)  # {"id", "handle", "users"}: usergroups.list
+    usergroups_error: str | None = None  # usergroups.list answers this error instead (e.g. "missing_scope")
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info `user` object
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent over the socket
@@ -68,6 +73,7 @@ class FakeSlack:
         """The aiohttp application of the fake."""
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs a few methods (bots.info, users.info)
         app.router.add_post("/response-url/{n}", self._response_url)
         app.router.add_get("/socket", self._socket)
         self._stopping = asyncio.Event()  # one per server: a stopped one releases only its own calls
@@ -80,9 +86,11 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        raw = await request.text()
-        if request.content_type == "application/json":
-            params: dict[str, Any] = json.loads(raw or "{}")
+        raw = await request.text() if request.method == "POST" else ""
+        if request.method == "GET":
+            params: dict[str, Any] = dict(request.query)
+        elif request.content_type == "application/json":
+            params = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw))
             if "blocks" in params and isinstance(params["blocks"], str):
@@ -105,11 +113,22 @@ class FakeSlack:
                 "user_id": BOT_USER_ID,
                 "user": "coralogix-incidents",
                 "team": "Test Team",
-                "team_id": "T111",
+                "team_id": self.team_id,
                 "bot_id": "B111",
                 "url": "https://test.slack.com/",
             }
             return web.json_response(body, headers={self.scopes_header: self.scopes} if self.scopes is not None else {})
+        if method == "bots.info":
+            return web.json_response({"ok": True, "bot": {"id": params.get("bot"), "app_id": self.app_id}})
+        if method == "usergroups.list":
+            if self.usergroups_error:
+                return web.json_response({"ok": False, "error": self.usergroups_error})
+            return web.json_response({"ok": True, "usergroups": self.usergroups})
+        if method == "users.info":
+            person = self.people.get(str(params.get("user")))
+            if person is None:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            return web.json_response({"ok": True, "user": person})
         if method == "apps.connections.open":
             token = request.headers.get("Authorization", "")
             if not token.startswith("Bearer xapp-"):
