@@ -25,6 +25,9 @@ from tests.fakes.server import serve_app, serving
 from tests.fakes.slack import FakeSlack
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+# The bot's workspace and app, as the fake Slack's auth.test and bots.info describe them.
+HOME_TEAM = "T111"
+APP = "A111"
 ALERT_CHANNEL = "C0ALERTS"
 # Real backoff shape, but short, so the retry tests take milliseconds plus any Retry-After.
 FAST_RETRY = RetryPolicy(initial_backoff=0.01, max_backoff=0.05)
@@ -48,12 +51,14 @@ class SlackSender:
     bot_url: str
     http: aiohttp.ClientSession
 
-    def command_body(self, text: str, *, user: str = "U0ONCALL", channel: str = "C0ALERTS") -> str:
-        """A form-encoded /resolve-incident payload with the fields Slack sends."""
+    def command_body(
+        self, text: str, *, user: str = "U0ONCALL", channel: str = "C0ALERTS", team: str = HOME_TEAM, app: str = APP
+    ) -> str:
+        """A form-encoded /resolve-incident payload with the fields Slack sends (`team`: the person's)."""
         return urlencode(
             {
                 "token": "deprecated-verification-token",
-                "team_id": "T111",
+                "team_id": team,
                 "team_domain": "test",
                 "channel_id": channel,
                 "channel_name": "alerts",
@@ -61,7 +66,7 @@ class SlackSender:
                 "user_name": "oncall",
                 "command": "/resolve-incident",
                 "text": text,
-                "api_app_id": "A111",
+                "api_app_id": app,
                 "is_enterprise_install": "false",
                 "response_url": self.slack.response_url,
                 "trigger_id": f"111.{uuid.uuid4().hex}",
@@ -97,9 +102,11 @@ class SlackSender:
         value: str = "alert",
         view: dict[str, Any] | None = None,
         selected: str | None = None,
+        team: str = HOME_TEAM,
+        app: str = APP,
     ) -> tuple[int, str]:
         """Click a button on the bot message (channel, ts), as Slack sends it; with `view`, inside that modal
-        (or Home), and `selected` for a select menu's choice."""
+        (or Home), and `selected` for a select menu's choice; `team`: the clicker's workspace."""
         action: dict[str, Any] = {
             "action_id": action_id,
             "block_id": "b",
@@ -113,9 +120,9 @@ class SlackSender:
             return await self.interactive(
                 {
                     "type": "block_actions",
-                    "user": {"id": user},
-                    "api_app_id": "A111",
-                    "team": {"id": "T111"},
+                    "user": {"id": user, "team_id": team},
+                    "api_app_id": app,
+                    "team": {"id": HOME_TEAM},
                     "container": {"type": "view", "view_id": view.get("id", "V1")},
                     "view": view,
                     "trigger_id": "111.222.trigger",
@@ -125,9 +132,9 @@ class SlackSender:
         return await self.interactive(
             {
                 "type": "block_actions",
-                "user": {"id": user, "username": "oncall"},
-                "api_app_id": "A111",
-                "team": {"id": "T111"},
+                "user": {"id": user, "username": "oncall", "team_id": team},
+                "api_app_id": app,
+                "team": {"id": HOME_TEAM},
                 "channel": {"id": channel, "name": "alerts"},
                 "container": {
                     "type": "message_attachment",
