@@ -6,6 +6,8 @@ raises `PolicyError` naming every problem with its line; everything else only co
     policy = load_policy(path).resolved(handle_to_id)     # or Policy.allow_everyone() without a file
     policy.decide(actor, verb, channel, None)             # before reading the incident: final, or NeedsIncident
     policy.decide(actor, verb, channel, IncidentFacts.of(incident))
+    policy.in_words()                                     # doctor: one line per rule, then the default
+    policy.summary_for(actor, verb)                       # App Home: what this person may do
 """
 
 from bot.errors import PolicyError

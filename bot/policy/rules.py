@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from bot.policy import words
 from bot.policy.facts import Actor, IncidentFacts
 from bot.services.actions import Verb
 
@@ -158,3 +159,11 @@ class Policy:
         if any(rule.allow != final.allowed for rule in pending):
             return NeedsIncident(pending[0].label)
         return final
+
+    def in_words(self) -> list[str]:
+        """One line per rule in plain words, and a last line for the default (for `doctor`)."""
+        return [*(words.rule_line(rule) for rule in self.rules), words.default_line(self.default_allow)]
+
+    def summary_for(self, actor: Actor, verb: Verb) -> str:
+        """What `actor` may `verb`, in one sentence of Slack mrkdwn (for App Home)."""
+        return words.summary(self, actor, verb)
