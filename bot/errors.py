@@ -2,7 +2,8 @@
 
     BotError                base; `user_message` is shown to the user, with an error id
     ├── UpstreamError       Slack or Coralogix failed in a way the user should know about
-    └── BadPayload          a request we refuse (missing or mistyped fields): answered, never a traceback
+    ├── BadPayload          a request we refuse (missing or mistyped fields): answered, never a traceback
+    └── PolicyError         the access-policy file is not valid: every problem, each with its line
 
 Coralogix client errors (`bot.api.exceptions.ApiError`) are shown the same way by the error handler.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 
 
 class BotError(Exception):
@@ -36,6 +38,17 @@ class BadPayload(BotError):
     def __init__(self, user_message: str, *, block_id: str | None = None) -> None:
         super().__init__(user_message)
         self.block_id = block_id
+
+
+class PolicyError(BotError):
+    """The access-policy file cannot be used: `problems` names each one (`policy.yml line 7: rules[1].users[0]: …`);
+    `user_message` is one message, its first line naming the file, like the configuration errors."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        header = f"The access policy {source} is not valid; fix these (see access-policy.example.yml):"
+        super().__init__("\n".join([header, *(f"  - {problem}" for problem in self.problems)]))
 
 
 def new_error_id() -> str:
