@@ -77,11 +77,15 @@ async def _migrate(settings: Settings) -> int:
 
 async def _run(settings: Settings) -> int:
     from bot.app import build_runtime
+    from bot.errors import PolicyError
     from bot.run import serve
     from bot.store import DatabaseError
 
     try:
         runtime = await build_runtime(settings)
+    except PolicyError as e:  # like a configuration error: every problem at once, and exit status 2
+        print(e, file=sys.stderr)  # noqa: T201 - one message, as the configuration errors are shown
+        return 2
     except DatabaseError as e:
         logger.error("cannot start: %s", e.user_message)
         return 1

@@ -21,8 +21,10 @@ from bot.api import CoralogixClient, RetryPolicy
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.middleware import make_middleware
+from bot.policy import Policy, load_policy
 from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
+from bot.services.access import Access
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
@@ -171,8 +173,11 @@ async def build_runtime(
     coralogix_transport: httpx.AsyncBaseTransport | None = None,
     retry: RetryPolicy | None = None,
     timings: Timings = Timings(),
+    policy: Policy | None = None,
 ) -> Runtime:
-    """Open the store and build clients, services, the worker and the app for `settings`."""
+    """Open the store and build clients, services, the worker and the app for `settings`. The access
+    policy is read from ACCESS_POLICY unless given (raises `PolicyError`, before anything opens)."""
+    policy = policy or access_policy(settings)
     store = await Store.open(settings.DATABASE_URL)
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
@@ -186,11 +191,18 @@ async def build_runtime(
         lookup_interval=timings.lookup_interval,
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
-    home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings)
+    access = Access(policy, directory)
+    home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings, access=access)
     reporter = SlackReporter(slack_client, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
     pipeline = ActionPipeline(
-        incidents=incidents, alerts=alerts, claims=store.claims, journal=journal, reporter=reporter, metrics=metrics
+        incidents=incidents,
+        alerts=alerts,
+        claims=store.claims,
+        journal=journal,
+        reporter=reporter,
+        metrics=metrics,
+        access=access,
     )
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
@@ -220,6 +232,11 @@ async def build_runtime(
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)
     return Runtime(settings, api, store, services, app, tasks, metrics, readiness, worker, timings)
+
+
+def access_policy(settings: Settings) -> Policy:
+    """The policy in ACCESS_POLICY; without one, everyone in the bot's workspace may act."""
+    return load_policy(settings.ACCESS_POLICY) if settings.ACCESS_POLICY else Policy.allow_everyone()
 
 
 async def _prune(store: Store, journal: Journal, settings: Settings) -> None:

@@ -127,7 +127,7 @@ async def test_missing_scope(
     slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix, missing: str
 ) -> None:
     """A granted scope list lacking a needed scope gives a ✘ line naming it."""
-    fake_slack.scopes = ",".join(sorted((BOT_SCOPES - {missing}) | {"users:read"}))
+    fake_slack.scopes = ",".join(sorted(BOT_SCOPES - {missing}))
     status, lines = await doctor(make_settings(), slack_client, coralogix)
     assert status == 1
     [failed] = failures(lines)

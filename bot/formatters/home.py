@@ -24,20 +24,24 @@ from bot.formatters.common import (
 from bot.ids import ActionId
 
 HOME_LIMIT = 20
-PERMISSIONS_LINE = "Who may resolve: anyone in this workspace."
+EVERYONE = "Who may resolve: anyone in this workspace."
 
 
-def _incident_blocks(incident: Incident, now: datetime, url: str | None) -> list[dict[str, Any]]:
+def _incident_blocks(incident: Incident, now: datetime, url: str | None, *, may_resolve: bool) -> list[dict[str, Any]]:
     name = escape(truncate(incident.name or incident.id, 200))
     details = [severity_word(incident.severity), f"open {age(incident.created_at, now)}"]
     if incident.application:
         details.append(escape(truncate(incident.application, 80)))
     text = f"{severity_marker(incident.severity)} *{name}*\n{' · '.join(details)} · `{escape(incident.id)}`"
     confirm = confirm_resolve(name, "will be resolved in Coralogix.")
-    buttons = [button(ActionId.HOME_RESOLVE.value, "Resolve", style="primary", value=incident.id, confirm=confirm)]
+    buttons = []
+    if may_resolve:
+        buttons.append(
+            button(ActionId.HOME_RESOLVE.value, "Resolve", style="primary", value=incident.id, confirm=confirm)
+        )
     if url := safe_url(url):  # one bad link would make Slack refuse the whole Home view
         buttons.append(button(ActionId.HOME_OPEN.value, "Open in Coralogix", url=url))
-    return [section(text), actions(*buttons)]
+    return [section(text), actions(*buttons)] if buttons else [section(text)]
 
 
 def home_view(
@@ -47,13 +51,16 @@ def home_view(
     urls: dict[str, str] | None = None,
     notice: str | None = None,
     error: str | None = None,
+    permissions: str = EVERYONE,
+    resolvable: set[str] | None = None,
 ) -> dict[str, Any]:
     """The Home tab. `incidents` None with `error` means Coralogix could not be read; `notice` is a
-    one-line outcome of the user's last action (already escaped by the caller)."""
+    one-line outcome of the user's last action and `permissions` what this person may do (both
+    mrkdwn, escaped by the caller); `resolvable`: the incidents that get a Resolve button (None: all)."""
     refresh = actions(button(ActionId.HOME_REFRESH.value, "Refresh"))
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Open Coralogix incidents"}},
-        context(f"Updated {date_token(now)} · {PERMISSIONS_LINE}"),
+        context(truncate(f"Updated {date_token(now)} · {permissions}", SECTION_TEXT_LIMIT)),
         refresh,
     ]
     if notice:
@@ -69,5 +76,6 @@ def home_view(
             blocks.append(context(f"The {HOME_LIMIT} most severe of {len(incidents)} open incidents."))
         blocks.append({"type": "divider"})
         for incident in shown:
-            blocks += _incident_blocks(incident, now, (urls or {}).get(incident.id))
+            may_resolve = resolvable is None or incident.id in resolvable
+            blocks += _incident_blocks(incident, now, (urls or {}).get(incident.id), may_resolve=may_resolve)
     return {"type": "home", "blocks": blocks}

@@ -55,6 +55,8 @@ def click_answer(verb: Verb, report: Report) -> str | None:
     if result.outcome is Outcome.IN_FLIGHT:
         doing = _DOING.get(result.reason or "", "resolved")
         return f"{mark} Already being {doing} by {_who(result.by, 'someone')}."
+    if result.outcome is Outcome.REFUSED:  # the reason names the rule, and whom to ask where it says
+        return f"{mark} {escape(truncate(result.reason or 'The access policy does not allow this.', 1500))}"
     reason = escape(truncate(result.reason or "unknown error", 1500))
     return f"{mark} Could not {verb.value} the incident: {reason}{error_line(report.error_id)}"
 
@@ -76,5 +78,7 @@ def home_notice(report: Report, name: str) -> str:
         )
     if result.outcome is Outcome.NOT_FOUND:
         return f"{mark} `{escape(result.id)}` is not in Coralogix any more."
+    if result.outcome is Outcome.REFUSED:
+        return f"{mark} You may not resolve *{name}*: {escape(truncate(result.reason or 'not allowed', 1500))}"
     reason = escape(truncate(result.reason or "unknown error", 1500))
     return f"{mark} Could not resolve *{name}*: {reason} (error id `{escape(report.error_id or '-')}`)"

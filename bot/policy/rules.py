@@ -144,21 +144,29 @@ class Policy:
         applies whatever the incident, or the default): it then names that rule, or the default.
         Otherwise it is `NeedsIncident`: ask again with the incident's facts.
         """
-        pending: list[Rule] = []  # rules that would decide, or not, depending on the incident
-        final: Decision | None = None
+        final, pending = self._walk(actor, verb, channel, incident)
+        if any(rule.allow != final.allowed for rule in pending):
+            return NeedsIncident(pending[0].label)
+        return final
+
+    def decide_for(self, actor: Actor, verb: Verb, channel: str | None, incident: IncidentFacts) -> Decision:
+        """`decide` with the incident known: always final."""
+        return self._walk(actor, verb, channel, incident)[0]
+
+    def _walk(
+        self, actor: Actor, verb: Verb, channel: str | None, incident: IncidentFacts | None
+    ) -> tuple[Decision, list[Rule]]:
+        """The first rule that applies whatever the incident (or the default), and before it, without
+        the incident, the rules that would apply or not depending on it."""
+        pending: list[Rule] = []
         for rule in self.rules:
             if verb not in rule.verbs or not rule.names(actor) or not rule.holds_in(channel):
                 continue
             if rule.incidents is None or (incident is not None and rule.incidents.matches(incident)):
-                final = Decision(rule.allow, rule.label, rule.message, verb=verb)
-                break
+                return Decision(rule.allow, rule.label, rule.message, verb=verb), pending
             if incident is None:
                 pending.append(rule)
-        if final is None:
-            final = Decision(self.default_allow, DEFAULT, verb=verb)
-        if any(rule.allow != final.allowed for rule in pending):
-            return NeedsIncident(pending[0].label)
-        return final
+        return Decision(self.default_allow, DEFAULT, verb=verb), pending
 
     def in_words(self) -> list[str]:
         """One line per rule in plain words, and a last line for the default (for `doctor`)."""

@@ -83,8 +83,9 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class IdResult:
-    """The outcome of one incident id. `reason`: why it failed (or, IN_FLIGHT, the verb the other
-    action is doing); `by` and `at`: who acted on it and when, when it was someone else."""
+    """The outcome of one incident id. `reason`: why it failed or was refused (or, IN_FLIGHT, the verb
+    the other action is doing); `by` and `at`: who acted on it and when, when it was someone else;
+    `rule`: the access-policy rule that allowed or refused it (`rule 2 (name)`, `default`)."""
 
     id: str
     outcome: Outcome
@@ -92,13 +93,14 @@ class IdResult:
     reason: str | None = None
     by: str | None = None
     at: datetime | None = None
+    rule: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """For the journal: the outcome and the incident fields the summaries show."""
         data: dict[str, Any] = {"id": self.id, "outcome": self.outcome.value}
         if self.incident is not None:
             data["incident"] = self.incident.model_dump(mode="json", include=_KEPT, exclude_none=True)
-        for name in ("reason", "by"):
+        for name in ("reason", "by", "rule"):
             if value := getattr(self, name):
                 data[name] = value
         if self.at is not None:
@@ -116,6 +118,7 @@ class IdResult:
             reason=data.get("reason"),
             by=data.get("by"),
             at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
+            rule=data.get("rule"),
         )
 
 
@@ -126,6 +129,7 @@ class Report:
     results: list[IdResult] = field(default_factory=list)
     problem: str | None = None  # e.g. the alert is not on record, or Coralogix refused the key
     error_id: str | None = None
+    coralogix_ms: int | None = None  # how long the action's Coralogix calls took, in all
 
     def of(self, outcome: Outcome) -> list[IdResult]:
         """The results with `outcome`, in request order."""
@@ -137,10 +141,16 @@ class Report:
             "results": [r.to_json() for r in self.results],
             "problem": self.problem,
             "error_id": self.error_id,
+            "coralogix_ms": self.coralogix_ms,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
         """Back from the journal."""
         results = [IdResult.from_json(r) for r in data.get("results") or []]
-        return cls(results=results, problem=data.get("problem"), error_id=data.get("error_id"))
+        return cls(
+            results=results,
+            problem=data.get("problem"),
+            error_id=data.get("error_id"),
+            coralogix_ms=data.get("coralogix_ms"),
+        )

@@ -13,12 +13,16 @@ journal, asks Coralogix again for what was not decided, and tells the person onc
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from bot.api import ApiError
 from bot.errors import BotError, describe, record_failure
 from bot.metrics import Metrics
+from bot.policy import Decision, NeedsIncident
+from bot.services.access import Access, Verdicts
 from bot.services.actions import Action, IdResult, Outcome, Report, Surface, Verb
 from bot.services.alerts import AlertService
 from bot.services.incidents import IncidentService
@@ -57,6 +61,7 @@ class ActionPipeline:
         journal: Journal,
         reporter: Reporter,
         metrics: Metrics,
+        access: Access,
     ) -> None:
         self.incidents = incidents
         self.alerts = alerts
@@ -64,6 +69,7 @@ class ActionPipeline:
         self.journal = journal
         self.reporter = reporter
         self.metrics = metrics
+        self.access = access
 
     async def run(self, job: Job) -> None:
         """Run (or resume) one action job."""
@@ -85,29 +91,34 @@ class ActionPipeline:
 
     async def _decide(self, job: Job, action: Action) -> Report:
         """Everything up to and including Coralogix: what became of each incident."""
+        watch = Stopwatch()
         message: AlertRecord | None = None
-        ids: Sequence[str] = action.ids
         if action.surface in (Surface.BUTTON, Surface.THREAD):
-            found = await self._message(job, action)
+            found = await self._message(job, action, watch)
             if isinstance(found, Report):
                 return found
-            message, ids = found
-        refused = await self.authorize(action, ids)
-        allowed = [i for i in ids if i not in {r.id for r in refused}]
-        earlier = {c.incident_id: c for c in await self.claims.holders(allowed) if not c.running}
-        taken, others = await self.claims.take(allowed, job_id=job.id, verb=action.verb.value, user=action.user)
+            message, verdicts = found
+        else:
+            try:
+                verdicts = await self.authorize(action, action.ids, watch)
+            except (ApiError, BotError) as e:  # the incidents the policy needs could not be read
+                return await self._failed(action, e, None, watch)
+        earlier = {c.incident_id: c for c in await self.claims.holders(verdicts.allowed) if not c.running}
+        taken, others = await self.claims.take(
+            verdicts.allowed, job_id=job.id, verb=action.verb.value, user=action.user
+        )
         busy = [_busy(claim) for claim in others]
         try:
-            done = _credited(await self._call(action, taken, job, known=message is not None), earlier, job.id)
+            with watch:
+                done = await self._call(action, taken, job, known=message is not None)
         except (ApiError, BotError) as e:  # nothing could be done at all (e.g. the key is refused)
-            problem_id = record_failure(logger, f"{action.verb.value} from {action.surface.value} failed", e)
-            if message is not None:
-                await self.alerts.abandon(message, action, describe(e), problem_id)
-            return self._counted(action, Report(problem=describe(e), error_id=problem_id))
+            return await self._failed(action, e, message, watch)
+        done = _credited(done, earlier, job.id)
         if message is not None:
             done = await self._overtaken(message, done)
-        results = {r.id: r for r in [*refused, *busy, *done]}
-        report = Report(results=[results[i] for i in dict.fromkeys(ids)])
+        results = {r.id: replace(r, rule=verdicts.rules.get(r.id, r.rule)) for r in [*verdicts.settled, *busy, *done]}
+        asked = verdicts.allowed if message is not None else action.ids
+        report = Report(results=[results[i] for i in dict.fromkeys(asked)], coralogix_ms=watch.ms)
         failed = report.of(Outcome.FAILED)
         error_id = None
         if failed:
@@ -117,26 +128,52 @@ class ActionPipeline:
                 await self.alerts.abandon(message, action, failed[0].reason or "not confirmed", error_id)
         elif message is not None and not any(r.outcome.done for r in report.results):
             await self.alerts.let_go(message)  # someone else is on it, or it is gone: the buttons come back
-        for result in report.results:
-            self.metrics.actions.labels(action.surface.value, action.verb.value, result.outcome.value).inc()
-        return Report(results=report.results, error_id=error_id)
+        self._count(action, report)
+        return replace(report, error_id=error_id)
 
-    async def _message(self, job: Job, action: Action) -> tuple[AlertRecord, list[str]] | Report:
-        """The alert message a button or a thread mention acts on, marked "Resolving…", and its incident."""
+    async def authorize(self, action: Action, ids: Sequence[str], watch: Stopwatch) -> Verdicts:
+        """Each incident allowed or refused by the access policy; the incidents are read from Coralogix
+        only when a rule that may apply filters on them."""
+        read = None
+        if isinstance(await self.access.first_look(action.user, action.verb, action.channel), NeedsIncident):
+            with watch:
+                read = await self.incidents.lookup(list(dict.fromkeys(ids)))
+        return await self.access.sort(action.user, action.verb, action.channel, ids, read)
+
+    async def _message(self, job: Job, action: Action, watch: Stopwatch) -> tuple[AlertRecord, Verdicts] | Report:
+        """The alert message a button or a thread mention acts on, marked "Resolving…", and its incident.
+        A person the policy refuses leaves the message as it was, for everyone else."""
         record = None
         if action.channel and action.message_ts:
             record = await self.alerts.alerts.by_message(action.channel, action.message_ts)
         if record is None:
             return self._counted(action, Report(problem=NOT_TRACKED))
+        first = await self.access.first_look(action.user, action.verb, action.channel)
+        if isinstance(first, NeedsIncident):  # the rules look at the incident: find and read it first
+            try:
+                with watch:
+                    incident = await self.alerts.incident_of(record)
+                verdicts = await self.authorize(action, [incident] if incident else [], watch)
+            except (ApiError, BotError) as e:
+                return await self._failed(action, e, None, watch)
+            if incident is None:
+                return self._counted(action, Report(problem=NO_INCIDENT))
+            if not verdicts.allowed:
+                return self._settled(action, verdicts.settled, watch)
+        elif not first.allowed:
+            refused = IdResult(record.incident_id or "", Outcome.REFUSED, reason=first.reason, rule=first.rule)
+            return self._settled(action, [refused], watch)
         begun = await self.alerts.begin(record, action, job.id)
         if isinstance(begun, IdResult):  # the message shows there is nothing to do (or someone is on it)
-            self.metrics.actions.labels(action.surface.value, action.verb.value, begun.outcome.value).inc()
-            return Report(results=[begun])
-        incident = await self.alerts.incident_of(begun)
+            return self._settled(action, [begun], watch)
+        with watch:
+            incident = await self.alerts.incident_of(begun)
         if incident is None:
             await self.alerts.abandon(begun, action, NO_INCIDENT, None)
             return self._counted(action, Report(problem=NO_INCIDENT))
-        return begun, [incident]
+        if isinstance(first, Decision):
+            verdicts = Verdicts(allowed=[incident], rules={incident: first.rule})
+        return begun, verdicts
 
     async def _overtaken(self, message: AlertRecord, results: list[IdResult]) -> list[IdResult]:
         """An acknowledge that lands after the message was resolved (Coralogix said so meanwhile) tells the
@@ -161,10 +198,6 @@ class ActionPipeline:
         since = job.created_at if job.resumed else None
         return await self.incidents.resolve(ids, precheck=job.resumed or not known, since=since)
 
-    async def authorize(self, action: Action, ids: Sequence[str]) -> list[IdResult]:
-        """The incidents this person may not act on, each with the reason (no access policy yet: none)."""
-        return []
-
     async def record(self, action: Action, report: Report) -> None:
         """Keep a record of the action and what became of it (no audit trail yet: the log line)."""
         logger.info(
@@ -178,6 +211,45 @@ class ActionPipeline:
     def _counted(self, action: Action, report: Report) -> Report:
         self.metrics.actions.labels(action.surface.value, action.verb.value, "not_started").inc()
         return report
+
+    def _count(self, action: Action, report: Report) -> None:
+        for result in report.results:
+            self.metrics.actions.labels(action.surface.value, action.verb.value, result.outcome.value).inc()
+
+    def _settled(self, action: Action, results: list[IdResult], watch: Stopwatch) -> Report:
+        """An action that ends before any change: refused, not found, or nothing to do."""
+        report = Report(results=results, coralogix_ms=watch.ms)
+        self._count(action, report)
+        return report
+
+    async def _failed(
+        self, action: Action, error: ApiError | BotError, message: AlertRecord | None, watch: Stopwatch
+    ) -> Report:
+        """Nothing could be done at all: the error id, and the message's buttons back with a word why."""
+        problem_id = record_failure(logger, f"{action.verb.value} from {action.surface.value} failed", error)
+        if message is not None:
+            await self.alerts.abandon(message, action, describe(error), problem_id)
+        report = Report(problem=describe(error), error_id=problem_id, coralogix_ms=watch.ms)
+        return self._counted(action, report)
+
+
+class Stopwatch:
+    """How long one action waited on Coralogix, in all: `with watch:` around each call."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def __enter__(self) -> None:
+        self._started = time.monotonic()
+
+    def __exit__(self, *_: object) -> None:
+        self.seconds += time.monotonic() - self._started
+
+    @property
+    def ms(self) -> int:
+        """The total, in whole milliseconds."""
+        return round(self.seconds * 1000)
 
 
 def _busy(claim: Claim) -> IdResult:
