@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
     SLACK_ALERT_CHANNELS_ALLOWED: frozenset[str] = frozenset()
     RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
+    # Audit records (who did what, `python -m bot audit`) older than this many days are pruned.
+    AUDIT_RETENTION_DAYS: int = Field(default=400, ge=1, le=36500)
     # Seconds between reads of Coralogix for changes made elsewhere (0: off).
     RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
     # How long a job stays with a process that stopped renewing it (crashed) before another takes it.

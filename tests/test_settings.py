@@ -406,6 +406,19 @@ def test_retention_days_refused(value: str) -> None:
     assert "RETENTION_DAYS" in errors_of({**VALID, "RETENTION_DAYS": value})
 
 
+@pytest.mark.parametrize(("value", "days"), [(None, 400), ("1", 1), ("36500", 36500)])
+def test_audit_retention_days(value: str | None, days: int) -> None:
+    """AUDIT_RETENTION_DAYS defaults to 400 and takes whole numbers of days from 1 to 36500."""
+    environ = VALID if value is None else {**VALID, "AUDIT_RETENTION_DAYS": value}
+    assert days == load_settings(environ).AUDIT_RETENTION_DAYS
+
+
+@pytest.mark.parametrize("value", ["0", "36501", "a year", "1.5"])
+def test_audit_retention_days_refused(value: str) -> None:
+    """Zero, more than a century or non-integer audit retention is a configuration error, named as such."""
+    assert "  - AUDIT_RETENTION_DAYS: " in errors_of({**VALID, "AUDIT_RETENTION_DAYS": value})
+
+
 @pytest.mark.parametrize(
     "url",
     [
