@@ -9,7 +9,15 @@ import pytest
 from pydantic import ValidationError
 
 from bot.api import ApiVersion
-from bot.settings import REGION_HOSTS, Region, Settings, describe_errors, load_settings
+from bot.settings import (
+    DEFAULT_DATABASE_URL,
+    REGION_HOSTS,
+    Region,
+    Settings,
+    describe_errors,
+    load_database_settings,
+    load_settings,
+)
 from tests.conftest import BASE_SETTINGS
 
 BOT_TOKEN = "xoxb-1111-2222-s3cr3tb0t"
@@ -438,3 +446,31 @@ def test_incident_url_fills_in_the_id() -> None:
     """A valid template gives the incident's link."""
     settings = load_settings({**VALID, "CORALOGIX_INCIDENT_URL": "https://t.coralogix.com/#/incidents/{id}"})
     assert settings.incident_url("abc") == "https://t.coralogix.com/#/incidents/abc"
+
+
+def test_database_settings_need_nothing_but_database_url() -> None:
+    """Commands that only read the database load DATABASE_URL alone: no Slack or Coralogix variable is
+    required, other variables (even invalid ones) are not looked at, and the default is the bot's."""
+    assert (
+        load_database_settings({}).DATABASE_URL == DEFAULT_DATABASE_URL == Settings.model_fields["DATABASE_URL"].default
+    )
+    loaded = load_database_settings({"DATABASE_URL": "postgres://u:p@db:5432/bot", "PORT": "nope"})
+    assert loaded.DATABASE_URL == "postgresql+asyncpg://u:p@db:5432/bot"
+
+
+def test_database_settings_read_the_env_file_below_the_environment(tmp_path: Path) -> None:
+    """DATABASE_URL comes from the environment over the .env file, as for the full settings."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_URL=sqlite:///from-file.sqlite3\nSLACK_BOT_TOKEN=not-checked\n")
+    assert load_database_settings({}, env_file).DATABASE_URL == "sqlite+aiosqlite:///from-file.sqlite3"
+    environ = {"DATABASE_URL": "sqlite:///from-env.sqlite3"}
+    assert load_database_settings(environ, env_file).DATABASE_URL == "sqlite+aiosqlite:///from-env.sqlite3"
+
+
+def test_database_settings_refuse_what_the_full_settings_refuse() -> None:
+    """A DATABASE_URL the bot could not use is the same configuration error, described the same way."""
+    with pytest.raises(ValidationError) as error:
+        load_database_settings({"DATABASE_URL": "mysql://u:s3cr3t@db/bot"})
+    message = describe_errors(error.value)
+    assert "  - DATABASE_URL: must be an sqlite:// or postgres(ql):// URL" in message
+    assert "s3cr3t" not in message
