@@ -95,7 +95,8 @@ class AuditRow(Base):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditRecord:
-    """One audit record, as written and as read back (`id` is None until it is stored).
+    """One audit record, as written and as read back (`id` is None until it is stored); the fields
+    are the table's columns, in its order.
 
     `kind` and `decision` take the `AuditKind` and `Decision` values; they are read back as plain
     strings, so a record written by a newer bot still reads. `outcomes` maps each incident id to
@@ -103,8 +104,9 @@ class AuditRecord:
     it asked and what the bot did.
     """
 
-    kind: str
+    id: int | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    kind: str
     job_id: int | None = None
     user: str | None = None  # the Slack user id
     user_name: str | None = None
@@ -123,7 +125,6 @@ class AuditRecord:
     error_id: str | None = None
     coralogix_ms: int | None = None  # how long the Coralogix calls took
     detail: dict[str, Any] | None = None
-    id: int | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
