@@ -1,4 +1,4 @@
-"""Entry point: `python -m bot [run|doctor|migrate]`."""
+"""Entry point: `python -m bot [run|doctor|migrate|audit]`."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from bot.settings import Settings, describe_errors, load_settings
 
-USAGE = """usage: python -m bot [run|doctor|migrate|--help]
+USAGE = """usage: python -m bot [run|doctor|migrate|audit|--help]
 
   run       start the bot (the default): HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set
   doctor    check the configuration, Slack, Coralogix and the database; changes nothing
   migrate   create or upgrade the database tables, then exit (Heroku runs it as `release:`)
+  audit     print who did what to which incident (needs only DATABASE_URL; see `audit --help`)
 
 Configuration comes from the environment and from a .env file in the working folder
 (see .env.example and README.md)."""
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)  # noqa: T201 - the usage is the output
         return 0
     command = args[0] if args else "run"
+    if command == "audit":  # options of its own, and only DATABASE_URL: see bot/audit_cli.py
+        from bot.audit_cli import main as audit
+
+        return audit(args[1:], env_file=ENV_FILE)
     if command not in COMMANDS or len(args) > 1:
         print(USAGE, file=sys.stderr)  # noqa: T201 - the usage is the output
         return 2

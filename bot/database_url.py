@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 # libpq's modes, all understood by asyncpg's `ssl` argument.
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
@@ -26,6 +27,18 @@ def normalise_database_url(url: str) -> str:
             return "postgresql+asyncpg://" + url.removeprefix(prefix)
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url
+
+
+def checked_database_url(value: str) -> str:
+    """DATABASE_URL with its async driver named; ValueError saying what is wrong (never the value)."""
+    url = normalise_database_url(value.strip())
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ValueError("must be an sqlite:// or postgres(ql):// URL")
+    try:
+        split_url(url)
+    except (ValueError, ArgumentError) as e:
+        raise ValueError(str(e)) from None
     return url
 
 

@@ -8,16 +8,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
-from sqlalchemy.exc import ArgumentError
 
 from bot.api.routes import REGION_HOSTS, ApiVersion, Region
-from bot.database_url import normalise_database_url, split_url
+from bot.database_url import checked_database_url
 
 # Slack conversation ids: public channels C…, private G…, direct messages D… (names change; ids do not).
 CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
@@ -25,6 +33,9 @@ CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
+# DATABASE_URL as the settings hold it: checked, and with the async driver named.
+DatabaseUrl = Annotated[str, AfterValidator(checked_database_url)]
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
 # Stands in for an incident id when checking CORALOGIX_INCIDENT_URL.
 _SAMPLE_ID = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
 
@@ -53,13 +64,15 @@ class Settings(BaseSettings):
     SLACK_ALLOWED_TEAMS: frozenset[str] = frozenset()
     SLACK_APP_ID: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
     RETENTION_DAYS: int = Field(default=90, ge=1, le=36500)
+    # Audit records (who did what, `python -m bot audit`) older than this many days are pruned.
+    AUDIT_RETENTION_DAYS: int = Field(default=400, ge=1, le=36500)
     # Seconds between reads of Coralogix for changes made elsewhere (0: off).
     RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
     # How long a job stays with a process that stopped renewing it (crashed) before another takes it.
     JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
     # At SIGTERM, work in flight may finish for this long before it is handed to another process.
     SHUTDOWN_GRACE_SECONDS: int = Field(default=20, ge=0, le=120)
-    DATABASE_URL: str = "sqlite+aiosqlite:///coralogix-bot.sqlite3"
+    DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
@@ -191,18 +204,6 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("DATABASE_URL")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        url = normalise_database_url(value.strip())
-        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must be an sqlite:// or postgres(ql):// URL")
-        try:
-            split_url(url)
-        except (ValueError, ArgumentError) as e:
-            raise ValueError(str(e)) from None
-        return url
-
     @property
     def socket_mode(self) -> bool:
         """Socket Mode when an app-level token is configured, HTTP otherwise."""
@@ -233,11 +234,29 @@ def load_settings(environ: Mapping[str, str], env_file: Path | None = None) -> S
     Empty strings count as unset, so `PORT=` in a `.env` falls back to the default.
     Raises `pydantic.ValidationError`; `describe_errors` turns it into one message.
     """
+    return Settings(**_merged(environ, env_file, FIELD_NAMES))  # type: ignore[arg-type]  # validated by pydantic
+
+
+class DatabaseSettings(BaseModel):
+    """What a command that only reads the database needs (`python -m bot audit`): no Slack or Coralogix secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
+
+
+def load_database_settings(environ: Mapping[str, str], env_file: Path | None = None) -> DatabaseSettings:
+    """DATABASE_URL alone, read as `load_settings` reads it; raises `pydantic.ValidationError` likewise."""
+    return DatabaseSettings(**_merged(environ, env_file, frozenset(DatabaseSettings.model_fields)))
+
+
+def _merged(environ: Mapping[str, str], env_file: Path | None, names: frozenset[str]) -> dict[str, str]:
+    """The variables `names` from `environ` over the `.env` file's values, empty ones left out."""
     merged: dict[str, str] = {}
     if env_file is not None and env_file.is_file():
-        merged.update({k: v for k, v in dotenv_values(env_file).items() if k in FIELD_NAMES and v})
-    merged.update({k: v for k, v in environ.items() if k in FIELD_NAMES and v})
-    return Settings(**merged)  # type: ignore[arg-type]  # validated by pydantic
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if k in names and v})
+    merged.update({k: v for k, v in environ.items() if k in names and v})
+    return merged
 
 
 def describe_errors(error: ValidationError, env_file: Path | None = None) -> str:

@@ -75,7 +75,7 @@ def test_python_m_bot_help_prints_usage_and_exits_0(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "--help")
     assert result.returncode == 0
     assert result.stdout.strip() == USAGE
-    assert all(f"  {command} " in result.stdout for command in ("run", "doctor", "migrate"))
+    assert all(f"  {command} " in result.stdout for command in ("run", "doctor", "migrate", "audit"))
     assert result.stderr == ""
 
 

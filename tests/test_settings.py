@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from bot.api import ApiVersion
 from bot.api.routes import REGION_HOSTS, Region
-from bot.settings import Settings, describe_errors, load_settings
+from bot.settings import DEFAULT_DATABASE_URL, Settings, describe_errors, load_database_settings, load_settings
 from tests.conftest import BASE_SETTINGS
 
 BOT_TOKEN = "xoxb-1111-2222-s3cr3tb0t"
@@ -407,6 +407,19 @@ def test_retention_days_refused(value: str) -> None:
     assert "RETENTION_DAYS" in errors_of({**VALID, "RETENTION_DAYS": value})
 
 
+@pytest.mark.parametrize(("value", "days"), [(None, 400), ("1", 1), ("36500", 36500)])
+def test_audit_retention_days(value: str | None, days: int) -> None:
+    """AUDIT_RETENTION_DAYS defaults to 400 and takes whole numbers of days from 1 to 36500."""
+    environ = VALID if value is None else {**VALID, "AUDIT_RETENTION_DAYS": value}
+    assert days == load_settings(environ).AUDIT_RETENTION_DAYS
+
+
+@pytest.mark.parametrize("value", ["0", "36501", "a year", "1.5"])
+def test_audit_retention_days_refused(value: str) -> None:
+    """Zero, more than a century or non-integer audit retention is a configuration error, named as such."""
+    assert "  - AUDIT_RETENTION_DAYS: " in errors_of({**VALID, "AUDIT_RETENTION_DAYS": value})
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -426,3 +439,31 @@ def test_incident_url_fills_in_the_id() -> None:
     """A valid template gives the incident's link."""
     settings = load_settings({**VALID, "CORALOGIX_INCIDENT_URL": "https://t.coralogix.com/#/incidents/{id}"})
     assert settings.incident_url("abc") == "https://t.coralogix.com/#/incidents/abc"
+
+
+def test_database_settings_need_nothing_but_database_url() -> None:
+    """Commands that only read the database load DATABASE_URL alone: no Slack or Coralogix variable is
+    required, other variables (even invalid ones) are not looked at, and the default is the bot's."""
+    assert (
+        load_database_settings({}).DATABASE_URL == DEFAULT_DATABASE_URL == Settings.model_fields["DATABASE_URL"].default
+    )
+    loaded = load_database_settings({"DATABASE_URL": "postgres://u:p@db:5432/bot", "PORT": "nope"})
+    assert loaded.DATABASE_URL == "postgresql+asyncpg://u:p@db:5432/bot"
+
+
+def test_database_settings_read_the_env_file_below_the_environment(tmp_path: Path) -> None:
+    """DATABASE_URL comes from the environment over the .env file, as for the full settings."""
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_URL=sqlite:///from-file.sqlite3\nSLACK_BOT_TOKEN=not-checked\n")
+    assert load_database_settings({}, env_file).DATABASE_URL == "sqlite+aiosqlite:///from-file.sqlite3"
+    environ = {"DATABASE_URL": "sqlite:///from-env.sqlite3"}
+    assert load_database_settings(environ, env_file).DATABASE_URL == "sqlite+aiosqlite:///from-env.sqlite3"
+
+
+def test_database_settings_refuse_what_the_full_settings_refuse() -> None:
+    """A DATABASE_URL the bot could not use is the same configuration error, described the same way."""
+    with pytest.raises(ValidationError) as error:
+        load_database_settings({"DATABASE_URL": "mysql://u:s3cr3t@db/bot"})
+    message = describe_errors(error.value)
+    assert "  - DATABASE_URL: must be an sqlite:// or postgres(ql):// URL" in message
+    assert "s3cr3t" not in message

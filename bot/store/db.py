@@ -1,7 +1,7 @@
 """The store: one database (SQLite by default, PostgreSQL for several processes) and its tables.
 
 `Store` opens and migrates the database and holds the table gateways: `alerts` (alert messages),
-`claims` (incident claims); the job journal is built on its engine by the composition root,
+`claims` (incident claims), `audit` (the audit trail); the job journal is built on its engine by the composition root,
 which knows the process's identity. Processed Slack event ids are kept here.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.database_url import where
 from bot.store.alerts import AlertMessages
+from bot.store.audit import AuditLog
 from bot.store.claims import Claims
 from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable
 from bot.store.migrations import current_revision, head_revision, migrate
@@ -66,6 +67,7 @@ class Store:
         self._session = async_sessionmaker(engine, expire_on_commit=False)
         self.alerts = AlertMessages(engine)
         self.claims = Claims(engine)
+        self.audit = AuditLog(engine)
 
     @classmethod
     async def open(cls, url: str) -> Store:

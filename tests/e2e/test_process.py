@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from bot.app import Timings, build_runtime
 from bot.run import serve
-from bot.store import AlertStatus, Store
+from bot.store import AlertStatus, AuditKind, AuditRecord, Store
 from bot.store.tables import AlertMessageRow
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.e2e.harness import sign
@@ -147,9 +147,9 @@ async def test_socket_mode_acks_over_the_socket_and_serves_healthz(tmp_path: Pat
 async def test_serve_prunes_old_records_at_start_and_stops_promptly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """serve() prunes at once (an alert message resolved long ago goes, an open one stays), and stopping does not
-    wait for the next prune six hours later."""
-    caplog.set_level(logging.INFO, logger="bot.store.retention")
+    """serve() prunes at once (an alert message resolved long ago goes, an open one stays; an audit record past
+    AUDIT_RETENTION_DAYS goes, a recent one stays), and stopping does not wait for the next prune six hours later."""
+    caplog.set_level(logging.INFO, logger="bot.store")
     database = f"sqlite:///{tmp_path}/bot.sqlite3"
     store = await Store.open(database)
     for ts in ("1.1", "1.2"):
@@ -158,12 +158,17 @@ async def test_serve_prunes_old_records_at_start_and_stops_promptly(
         long_ago = datetime.now(UTC) - timedelta(days=31)
         resolved = update(AlertMessageRow).where(AlertMessageRow.ts == "1.1")
         await connection.execute(resolved.values(status=AlertStatus.RESOLVED.value, status_at=long_ago))
+    for days, note in ((41, "old"), (39, "recent")):
+        await store.audit.record(
+            AuditRecord(kind=AuditKind.ACTION, at=datetime.now(UTC) - timedelta(days=days), note=note)
+        )
     await store.close()
-    runtime = await build_runtime(make_settings(PORT=free_port(), DATABASE_URL=database, RETENTION_DAYS=30))
+    settings = make_settings(PORT=free_port(), DATABASE_URL=database, RETENTION_DAYS=30, AUDIT_RETENTION_DAYS=40)
+    runtime = await build_runtime(settings)
     stop = asyncio.Event()
     server = asyncio.create_task(serve(runtime, stop))
     try:
-        await wait_for(lambda: "pruned 1 resolved" in caplog.text or server.done(), what="the first prune")
+        await wait_for(lambda: "pruned 1 audit records" in caplog.text or server.done(), what="the first prune")
     finally:
         stop.set()
     started = asyncio.get_running_loop().time()
@@ -173,5 +178,6 @@ async def test_serve_prunes_old_records_at_start_and_stops_promptly(
     try:
         assert await store.alerts.by_message("C0OLD", "1.1") is None
         assert await store.alerts.by_message("C0OLD", "1.2") is not None
+        assert [r.note for r in await store.audit.query()] == ["recent"]
     finally:
         await store.close()

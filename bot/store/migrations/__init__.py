@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import bot.store.audit
 import bot.store.claims
 import bot.store.jobs
 import bot.store.leases  # noqa: F401 - with the lines above: every table module registers on Base
