@@ -25,6 +25,7 @@ from bot.policy import Policy, load_policy
 from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
 from bot.services.access import Access
+from bot.services.auditing import AuditTrail
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
             {"services": services, "settings": settings},
             services.directory,
             allowed_teams=settings.SLACK_ALLOWED_TEAMS,
+            on_refusal=services.audit.refused_request,
         )
     )
     listeners.register(app)
@@ -137,6 +139,7 @@ class Runtime:
             self.metrics,
             default_channel=settings.SLACK_ALERT_CHANNEL,
             allowed_channels=settings.alert_channels,
+            audit=self.services.audit,
         )
         secret = settings.SLACK_SIGNING_SECRET
         return build_web_app(
@@ -192,6 +195,7 @@ async def build_runtime(
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
+    audit = AuditTrail(store.audit, directory)
     home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings, access=access)
     reporter = SlackReporter(slack_client, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
@@ -203,6 +207,7 @@ async def build_runtime(
         reporter=reporter,
         metrics=metrics,
         access=access,
+        audit=audit,
     )
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
@@ -213,7 +218,7 @@ async def build_runtime(
     worker = Worker(
         journal,
         Leases(store.engine),
-        {JobKind.ACTION: pipeline.run, JobKind.NOTIFICATION: NotificationJobs(alerts, journal).run},
+        {JobKind.ACTION: pipeline.run, JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run},
         chores=chores,
         give_up=partial(tell_gave_up, reporter),
     )
@@ -228,6 +233,7 @@ async def build_runtime(
         worker=worker,
         home=home,
         directory=directory,
+        audit=audit,
     )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)

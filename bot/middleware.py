@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse]]
 Middleware = Callable[[AsyncBoltContext, AsyncBoltRequest, Next], Awaitable[BoltResponse]]
-Refused = Callable[[dict[str, Any], str], Awaitable[None]]
+# Told of each refusal: who (user, their team), where (surface, channel), and why.
+Refused = Callable[[dict[str, str | None], str], Awaitable[None]]
 
 
 def surface_of(body: dict[str, Any]) -> str:
@@ -60,11 +61,12 @@ def make_middleware(
         structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v})
         home_team, _ = await directory.home()
         gate = Gate(home_team=home_team, app_id=await directory.app_id(), allowed_teams=allowed_teams)
-        refusal = gate.refusal(origin(req.body))
+        came_from = origin(req.body)
+        refusal = gate.refusal(came_from)
         if refusal is not None:
             logger.warning("refused a request from outside the workspace: %s", refusal)
             if on_refusal is not None:
-                await on_refusal(req.body, refusal)
+                await on_refusal({**fields, "team": came_from.team or context.team_id}, refusal)
             return await _refuse(req.body, refusal, context)
         context.update(values)
         return await next()

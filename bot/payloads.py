@@ -33,7 +33,11 @@ SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,39}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAGS = frozenset({"str", "int", "float", "bool", "none"})
 # Events a person causes; the others the app may receive (url_verification, app_rate_limited) name none.
-_PERSONAL_EVENTS = frozenset(e.value for e in EventType)
+# Events a person does (the others, e.g. a user group's members changing, name nobody in particular).
+_PERSONAL_EVENTS = frozenset(e.value for e in EventType) - {
+    EventType.SUBTEAM_MEMBERS_CHANGED.value,
+    EventType.SUBTEAM_UPDATED.value,
+}
 
 
 def nothing_done(what: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.api import ApiError
+from bot.api import ApiError, Incident
 from bot.errors import BotError, describe, record_failure
 from bot.formatters.common import escape, truncate
 from bot.formatters.home import EVERYONE, HOME_LIMIT, home_view
@@ -18,6 +19,8 @@ from bot.settings import Settings
 from bot.store.alerts import AlertMessages
 
 logger = logging.getLogger(__name__)
+# How long the incidents last read may be shown again when nothing changed (a refused Resolve).
+REUSE_SECONDS = 60.0
 
 
 class HomePublisher:
@@ -37,14 +40,17 @@ class HomePublisher:
         self.alerts = alerts
         self.settings = settings
         self.access = access
+        self._last: tuple[float, list[Incident]] | None = None  # when the open incidents were last read, and them
 
-    async def publish(self, user: str, notice: str | None = None) -> None:
+    async def publish(self, user: str, notice: str | None = None, *, unchanged: bool = False) -> None:
         """Read the open incidents and publish `user`'s Home tab, with `notice` on top; or say why not.
-        The tab says what this person may resolve, and shows Resolve only where the policy lets them."""
+        The tab says what this person may resolve, and shows Resolve only where the policy lets them.
+        `unchanged`: the action changed nothing (it was refused), so incidents read within the last
+        minute are shown again rather than read again."""
         now = datetime.now(UTC)
         permissions = await self.access.summary(user, Verb.RESOLVE) or EVERYONE
         try:
-            incidents = await self.incidents.open_for_view(limit=1000)
+            incidents = await self._open_incidents(reuse=unchanged)
             urls = await self.alerts.alert_urls([i.id for i in incidents[:HOME_LIMIT]])
         except (ApiError, BotError) as e:
             error_id = record_failure(logger, "home load failed", e)
@@ -59,3 +65,10 @@ class HomePublisher:
                 incidents, now=now, urls=urls, notice=notice, permissions=permissions, resolvable=resolvable
             )
         await self.client.views_publish(user_id=user, view=view)
+
+    async def _open_incidents(self, *, reuse: bool) -> list[Incident]:
+        if reuse and self._last is not None and time.monotonic() - self._last[0] < REUSE_SECONDS:
+            return self._last[1]
+        incidents = await self.incidents.open_for_view(limit=1000)
+        self._last = (time.monotonic(), incidents)
+        return incidents

@@ -19,10 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UpstreamError
 from bot.formatters.common import Message, escape
-from bot.formatters.outcomes import click_answer, error_line, home_notice
+from bot.formatters.outcomes import click_answer, error_line, home_notice, refused_answer
 from bot.formatters.summary import incident_name, summary_message
 from bot.formatters.usage import not_in_channel_text
-from bot.services.actions import Action, Report, Surface
+from bot.services.actions import Action, Outcome, Report, Surface
 from bot.slack_home import HomePublisher
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,8 @@ class SlackReporter:
         if action.surface is Surface.HOME:
             first = report.results[0] if report.results else None
             name = incident_name(first.incident, first.id) if first else ""
-            await self.home.publish(action.user, notice=home_notice(report, name))
+            unchanged = first is not None and first.outcome is Outcome.REFUSED
+            await self.home.publish(action.user, notice=home_notice(report, name), unchanged=unchanged)
             return
         if action.surface in (Surface.BUTTON, Surface.THREAD):
             text = click_answer(action.verb, report)
@@ -58,6 +59,9 @@ class SlackReporter:
         if report.problem is not None:  # nothing could be done at all: only the person hears it
             text = f":warning: Could not resolve: {escape(report.problem)}{error_line(report.error_id)}"
             await self._privately(action, text, response_url_first=True)
+            return
+        if refused := refused_answer(action.verb, report):  # nothing allowed: nothing for the channel either
+            await self._privately(action, refused, response_url_first=True)
             return
         message = summary_message(report, user_id=action.user, at=datetime.now(UTC), note=action.note)
         if action.surface is Surface.SHORTCUT:

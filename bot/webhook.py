@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import safe_json
 from bot.metrics import Metrics
+from bot.services.auditing import AuditTrail
 from bot.services.notifications import AlertNotification
 from bot.store import JobKind
 from bot.worker import Worker
@@ -67,16 +68,14 @@ def _describe(error: ValidationError) -> str:
 
 def _channel_refusal(
     notification: AlertNotification, default: str | None, allowed: frozenset[str]
-) -> web.Response | None:
+) -> tuple[int, str] | None:
     """422 when the notification has nowhere to go, 403 when it names a channel the operator did not allow."""
     channel = notification.channel or default
     if channel is None:
-        return _problem(422, "no channel: the notification names none and SLACK_ALERT_CHANNEL is not set")
+        return 422, "no channel: the notification names none and SLACK_ALERT_CHANNEL is not set"
     if channel not in allowed:
         kind = "a direct message" if channel.startswith("D") else f"channel {channel}"
-        return _problem(
-            403, f"{kind} is not allowed: alerts go only to SLACK_ALERT_CHANNEL and SLACK_ALERT_CHANNELS_ALLOWED"
-        )
+        return 403, f"{kind} is not allowed: alerts go only to SLACK_ALERT_CHANNEL and SLACK_ALERT_CHANNELS_ALLOWED"
     return None
 
 
@@ -87,6 +86,7 @@ def make_webhook_handler(
     *,
     default_channel: str | None,
     allowed_channels: frozenset[str],
+    audit: AuditTrail | None = None,
 ) -> Handler:
     """The aiohttp handler; with no secret configured it answers 404, as if the route did not exist.
 
@@ -125,8 +125,11 @@ def make_webhook_handler(
         except ValidationError as e:
             return _problem(400, _describe(e))
         if refusal := _channel_refusal(notification, default_channel, allowed_channels):
-            logger.warning("webhook refused alert %s: %s", notification.alert_id, refusal.text)
-            return refusal
+            status, reason = refusal
+            logger.warning("webhook refused alert %s: %s", notification.alert_id, reason)
+            if audit is not None:
+                await audit.notification(notification, f"refused ({status}): {reason}")
+            return _problem(status, reason)
         try:  # 202 only once it is journaled: then it is posted even if this process dies right now
             await worker.submit(
                 JobKind.NOTIFICATION, f"notification:{uuid.uuid4()}", notification.model_dump(mode="json")

@@ -61,6 +61,21 @@ def click_answer(verb: Verb, report: Report) -> str | None:
     return f"{mark} Could not {verb.value} the incident: {reason}{error_line(report.error_id)}"
 
 
+def refused_answer(verb: Verb, report: Report) -> str | None:
+    """When the policy refused every incident of an action, what only its person is told (nothing is
+    posted in the channel); None when something was allowed."""
+    if not report.results or len(report.of(Outcome.REFUSED)) != len(report.results):
+        return None
+    by_reason: dict[str, list[str]] = {}
+    for result in report.results:
+        by_reason.setdefault(result.reason or "The access policy does not allow this.", []).append(result.id)
+    lines = []
+    for reason, ids in by_reason.items():
+        shown = ", ".join(f"`{escape(i)}`" for i in ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        lines.append(f"{MARKS[Outcome.REFUSED]} You may not {verb.value} {shown}. {escape(truncate(reason, 1500))}")
+    return "\n".join(lines)
+
+
 def home_notice(report: Report, name: str) -> str:
     """One line on App Home about the Resolve just clicked there (`name`: the incident's escaped name)."""
     if report.problem is not None or not report.results:

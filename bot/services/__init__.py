@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.services.alerts import AlertService
+from bot.services.auditing import AuditTrail
 from bot.services.incidents import IncidentService
 from bot.store import Store
 
@@ -29,6 +30,7 @@ class Services:
     worker: Worker  # takes every action and notification (journaled first)
     home: HomePublisher
     directory: SlackDirectory  # the workspace: its team and app, user groups, people's names
+    audit: AuditTrail  # records what has no job: refusals at the gate, notifications refused
 
 
 __all__ = ["AlertService", "IncidentService", "Services"]

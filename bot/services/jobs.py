@@ -7,6 +7,7 @@ import logging
 from bot.services.actions import Action, Report
 from bot.services.alert_model import Handled
 from bot.services.alerts import AlertService
+from bot.services.auditing import AuditTrail
 from bot.services.notifications import AlertNotification
 from bot.services.pipeline import Reporter
 from bot.store import Job, Journal
@@ -23,9 +24,10 @@ GAVE_UP = "The bot could not finish this after several tries, so it may be only 
 class NotificationJobs:
     """Runs notification jobs: post or re-render, and keep a resolve that came before its trigger."""
 
-    def __init__(self, alerts: AlertService, journal: Journal) -> None:
+    def __init__(self, alerts: AlertService, journal: Journal, audit: AuditTrail) -> None:
         self.alerts = alerts
         self.journal = journal
+        self.audit = audit
 
     async def run(self, job: Job) -> None:
         """Handle one notification; a resolve with no message yet waits for the trigger's."""
@@ -34,6 +36,7 @@ class NotificationJobs:
         if handled is Handled.NO_MESSAGE and job.attempts < WAIT_ATTEMPTS:
             await self.journal.defer(job, seconds=WAIT_FOR_MESSAGE)
             return
+        await self.audit.notification(notification, handled.value, job_id=job.id)
         await self.journal.finish(job, result={"handled": handled.value})
 
 

@@ -7,7 +7,8 @@ Each step is one method. A job's stage is journaled after each step that must no
 run interrupted by a crash or a deploy resumes where it stopped: another process reads the
 journal, asks Coralogix again for what was not decided, and tells the person once.
 
-`authorize` and `record` are the places for the access policy and the audit trail.
+`authorize` applies the access policy (per incident, reading incidents only when a rule looks at
+them); `record` writes the audit trail, once per job, before the job is finished.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bot.policy import Decision, NeedsIncident
 from bot.services.access import Access, Verdicts
 from bot.services.actions import Action, IdResult, Outcome, Report, Surface, Verb
 from bot.services.alerts import AlertService
+from bot.services.auditing import AuditTrail
 from bot.services.incidents import IncidentService
 from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal
 
@@ -62,6 +64,7 @@ class ActionPipeline:
         reporter: Reporter,
         metrics: Metrics,
         access: Access,
+        audit: AuditTrail,
     ) -> None:
         self.incidents = incidents
         self.alerts = alerts
@@ -70,6 +73,7 @@ class ActionPipeline:
         self.reporter = reporter
         self.metrics = metrics
         self.access = access
+        self.audit = audit
 
     async def run(self, job: Job) -> None:
         """Run (or resume) one action job."""
@@ -85,7 +89,7 @@ class ActionPipeline:
         if job.stage == TOLD:
             await self.alerts.follow(action, report.results)
             job = await self.journal.record(job, stage=FOLLOWED)
-        await self.record(action, report)
+        await self.record(job, action, report)
         await self.claims.finish(job.id, {r.id: r.outcome.value for r in report.results if r.id})
         await self.journal.finish(job)
 
@@ -198,8 +202,9 @@ class ActionPipeline:
         since = job.created_at if job.resumed else None
         return await self.incidents.resolve(ids, precheck=job.resumed or not known, since=since)
 
-    async def record(self, action: Action, report: Report) -> None:
-        """Keep a record of the action and what became of it (no audit trail yet: the log line)."""
+    async def record(self, job: Job, action: Action, report: Report) -> None:
+        """The audit record of the action and what became of it (once per job), and a log line."""
+        await self.audit.action(job.id, action, report)
         logger.info(
             "%s from %s by %s: %s",
             action.verb.value,
