@@ -137,3 +137,24 @@ def test_main_in_process_bad_configuration(
     err = capsys.readouterr().err
     for name in REQUIRED:
         assert name in err
+
+
+def test_a_bad_access_policy_stops_the_bot_with_every_problem_and_its_line(tmp_path: Path) -> None:
+    """`python -m bot` with a broken ACCESS_POLICY exits 2 before opening anything, naming each problem once."""
+    policy = tmp_path / "policy.yml"
+    policy.write_text("rules:\n  - allow: [resolve]\n    userz: [U0A]\n  - deny: [delete]\ndefault: maybe\n")
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-s3cr3t-token",
+        "SLACK_SIGNING_SECRET": "s3cr3t-signing",
+        "CORALOGIX_API_KEY": "s3cr3t-key",
+        "ACCESS_POLICY": str(policy),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/never.sqlite3",
+    }
+    result = run_bot(tmp_path, env=env)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.count("is not valid") == 1
+    for line in (3, 4, 5):
+        assert f"line {line}" in result.stderr
+    assert not (tmp_path / "never.sqlite3").exists()
+    assert "s3cr3t" not in result.stderr

@@ -1,11 +1,13 @@
 """An access policy in plain words: one line per rule (for `doctor`), and what one person may do
-(for App Home, in Slack mrkdwn: channels as `<#C…>` links, which Slack shows by name)."""
+(for App Home, in Slack mrkdwn: channels as `<#C…>` links, which Slack shows by name, and the file's
+own words escaped)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.formatters.common import escape
 from bot.services.actions import Verb
 
 if TYPE_CHECKING:  # rules.py renders itself with these functions
@@ -60,7 +62,7 @@ def place(channels: Sequence[str], *, mrkdwn: bool) -> str:
 def scope(rule: Rule, *, mrkdwn: bool) -> str:
     """What the rule is about beyond people and verbs (`of application payments in <#C0…>`); empty
     when it is about any incident anywhere."""
-    parts = [incidents(rule.incidents)] if rule.incidents else []
+    parts = [(escape(incidents(rule.incidents)) if mrkdwn else incidents(rule.incidents))] if rule.incidents else []
     if rule.channels:
         parts.append(place(rule.channels, mrkdwn=mrkdwn))
     return " ".join(parts)
@@ -109,7 +111,7 @@ def summary(policy: Policy, actor: Actor, verb: Verb) -> str:
     if rest_allowed:
         granted.append(_except("any other incident" if granted else "any incident", taken))
     if not granted:
-        ask = f" {messages[0]}" if messages else f"; ask {WHOEVER_RUNS_THE_BOT}."
+        ask = f" {escape(messages[0])}" if messages else f"; ask {WHOEVER_RUNS_THE_BOT}."
         return f"You may not {verb} incidents here{'.' if messages else ''}{ask}"
     if len(granted) == 1:
         return f"You may {verb} {granted[0]}."

@@ -93,3 +93,16 @@ def test_a_deny_for_everything_ends_the_summary() -> None:
 def test_everyone_may_resolve_any_incident_without_a_file() -> None:
     """The default policy's summary is the shortest one."""
     assert Policy.allow_everyone().summary_for(BOB, RESOLVE) == "You may resolve any incident."
+
+
+def test_summary_escapes_the_files_own_words() -> None:
+    """A message or application name with mrkdwn control characters reaches App Home escaped."""
+    policy = parse_policy(
+        "rules:\n"
+        "- deny: [resolve]\n"
+        "  incidents: {applications: ['a<b>&c']}\n"
+        "  message: 'ask <!channel> & co'\n"
+        "default: deny\n"
+    )
+    text = policy.summary_for(Actor("U0X"), RESOLVE)
+    assert "<!channel>" not in text and "&lt;!channel&gt; &amp; co" in text
