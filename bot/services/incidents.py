@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from cachetools import TTLCache
@@ -92,11 +92,17 @@ class IncidentService:
             self._searches.pop(key, None)
 
     async def resolve(
-        self, ids: Sequence[str], *, precheck: bool = True, since: datetime | None = None
+        self,
+        ids: Sequence[str],
+        *,
+        precheck: bool = True,
+        since: datetime | None = None,
+        read: Mapping[str, Incident] | None = None,
     ) -> list[IdResult]:
-        """Resolve `ids`, verified id by id (see `bot.services.resolving`); one result per id, in order."""
+        """Resolve `ids`, verified id by id (see `bot.services.resolving`); one result per id, in order.
+        `read`: the incidents as just read, when the caller has them (no second read)."""
         self._searches.clear()  # what the picker offers must not include what is being resolved
-        return await resolve_verified(self.api, ids, precheck=precheck, since=since)
+        return await resolve_verified(self.api, ids, precheck=precheck, since=since, read=read)
 
     async def open_incidents(
         self,

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from bot.api import ApiError
+from bot.api import ApiError, Incident
 from bot.errors import BotError, describe, record_failure
 from bot.metrics import Metrics
 from bot.policy import Decision, NeedsIncident
@@ -114,7 +114,7 @@ class ActionPipeline:
         busy = [_busy(claim) for claim in others]
         try:
             with watch:
-                done = await self._call(action, taken, job, known=message is not None)
+                done = await self._call(action, taken, job, known=message is not None, read=verdicts.read)
         except (ApiError, BotError) as e:  # nothing could be done at all (e.g. the key is refused)
             return await self._failed(action, e, message, watch)
         done = _credited(done, earlier, job.id)
@@ -192,15 +192,19 @@ class ActionPipeline:
             for r in results
         ]
 
-    async def _call(self, action: Action, ids: list[str], job: Job, *, known: bool) -> list[IdResult]:
+    async def _call(
+        self, action: Action, ids: list[str], job: Job, *, known: bool, read: Mapping[str, Incident]
+    ) -> list[IdResult]:
         if not ids:
             return []
         if action.verb is Verb.ACKNOWLEDGE:
             return await self.incidents.acknowledge(ids)
         # A click's incident is known to be open: skip the read first, unless an earlier run may
-        # have resolved it already (then the read tells "resolved by this action" apart).
+        # have resolved it already (then the read tells "resolved by this action" apart). When the
+        # access policy has just read the incidents, that read is the pre-check.
         since = job.created_at if job.resumed else None
-        return await self.incidents.resolve(ids, precheck=job.resumed or not known, since=since)
+        precheck = job.resumed or not known or bool(read)
+        return await self.incidents.resolve(ids, precheck=precheck, since=since, read=read or None)
 
     async def record(self, job: Job, action: Action, report: Report) -> None:
         """The audit record of the action and what became of it (once per job), and a log line."""

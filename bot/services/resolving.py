@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.api import (
@@ -44,7 +44,12 @@ UNCONFIRMED = (
 
 
 async def resolve_verified(
-    api: CoralogixClient, ids: Sequence[str], *, precheck: bool = True, since: datetime | None = None
+    api: CoralogixClient,
+    ids: Sequence[str],
+    *,
+    precheck: bool = True,
+    since: datetime | None = None,
+    read: Mapping[str, Incident] | None = None,
 ) -> list[IdResult]:
     """Resolve `ids`; every id gets exactly one outcome, in order. Raises only if nothing could be done.
 
@@ -52,9 +57,11 @@ async def resolve_verified(
     (one round trip less when the incident is known to be open); the checks after the resolve
     still decide every outcome. With `since` (a resumed action), an incident resolved after that
     moment was resolved by this action's interrupted run: it counts as RESOLVED, not ALREADY.
+    `read`: the incidents, read just now by the caller (the access policy looked at them): the
+    pre-check uses them instead of reading again.
     """
     results: dict[str, IdResult] = {}
-    to_resolve = await _precheck(api, ids, results, since) if precheck else list(ids)
+    to_resolve = await _precheck(api, ids, results, since, read) if precheck else list(ids)
     chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
     run = _ResolveRun(api)
     try:
@@ -70,22 +77,27 @@ async def resolve_verified(
 
 
 async def _precheck(
-    api: CoralogixClient, ids: Sequence[str], results: dict[str, IdResult], since: datetime | None
+    api: CoralogixClient,
+    ids: Sequence[str],
+    results: dict[str, IdResult],
+    since: datetime | None,
+    read: Mapping[str, Incident] | None,
 ) -> list[str]:
-    """Read the incidents first: unknown and already-resolved ids need no resolve call."""
-    try:
-        found = await api.batch_get_incidents(ids=ids)
-    except AuthenticationError:
-        raise  # the key is refused: resolving cannot work either, and the message says what to fix
-    except ApiError as e:
-        # The pre-check is an optimisation; resolve and its read-back still classify every id.
-        logger.warning("pre-check failed (%s); resolving without it", e.message)
-        return list(ids)
-    missing = set(found.not_found_ids)
+    """Read the incidents first (unless `read` already): unknown and resolved ids need no resolve call."""
+    if read is None:
+        try:
+            found = await api.batch_get_incidents(ids=ids)
+        except AuthenticationError:
+            raise  # the key is refused: resolving cannot work either, and the message says what to fix
+        except ApiError as e:
+            # The pre-check is an optimisation; resolve and its read-back still classify every id.
+            logger.warning("pre-check failed (%s); resolving without it", e.message)
+            return list(ids)
+        read = {i: incident for i, incident in found.incidents.items() if i not in set(found.not_found_ids)}
     open_ids: list[str] = []
     for incident_id in ids:
-        incident = found.incidents.get(incident_id)
-        if incident is None or incident_id in missing:
+        incident = read.get(incident_id)
+        if incident is None:
             results[incident_id] = IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON)
         elif incident.is_resolved:
             ours = since is not None and incident.closed_at is not None and incident.closed_at >= since

@@ -205,7 +205,7 @@ async def test_a_refusal_by_the_incident_names_the_rule_and_never_resolves(polic
     async with running_bot(cx(), slack(), ACCESS_POLICY=str(policy_file)) as bot:
         await bot.command(CRITICAL, user="U0SRE")
         await bot.settle()
-        assert [c.operation for c in bot.coralogix.calls] == ["batch_get"]
+        assert [c.operation for c in bot.coralogix.calls] == ["batch_get"]  # the read the rule needs, no resolve
         answer = told(bot, 0)
         assert "rule 3 (critical)" in answer and "#inc-room" in answer
         assert bot.slack.called("chat.postMessage") == []  # refused in full: only the person hears it
@@ -220,6 +220,10 @@ async def test_a_bulk_command_resolves_exactly_the_allowed_ids(policy_file: Path
         assert resolved == {PAYMENTS, PAY_CRITICAL}
         asked = {i for call in bot.coralogix.calls if call.operation == "resolve" for i in call.body["incidentIds"]}
         assert asked == {PAYMENTS, PAY_CRITICAL}
+        assert [c.operation for c in bot.coralogix.calls] == [
+            "batch_get",
+            "resolve",
+        ]  # the policy's read is the pre-check
         (summary,) = bot.slack.called("chat.postMessage")
         text = json.dumps(summary.params)
         assert "Resolved 2 of 4 incidents (2 not allowed)" in text
