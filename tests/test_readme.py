@@ -7,12 +7,14 @@ from pathlib import Path
 
 from bot.doctor import run_doctor
 from bot.ids import BOT_SCOPES
+from bot.policy import parse_policy
 from bot.settings import FIELD_NAMES
 from bot.store import Store
 from tests.conftest import ROOT, make_settings
 from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
+from tests.policy.sketch import SKETCH
 
 README = (ROOT / "README.md").read_text()
 SHELL_BLOCKS = re.findall(r"```sh\n(.*?)```", README, re.S)
@@ -62,3 +64,10 @@ async def test_doctor_sample_is_what_doctor_prints(tmp_path: Path) -> None:
     for fake, shown in real.items():
         output = output.replace(fake, shown)
     assert sample.group(1).strip() == output
+
+
+def test_the_who_may_act_example_loads_as_written() -> None:
+    """The policy shown under "Who may act" is a valid policy file, and it is the issue's sketch."""
+    section = README.split("## Who may act", 1)[1]
+    example = re.findall(r"```yaml\n(.*?)```", section, re.S)[0]
+    assert parse_policy(example).in_words() == parse_policy(SKETCH).in_words()

@@ -107,7 +107,7 @@ class AuditTrail:
             job_id=job_id,
             surface="webhook",
             channel=channel or notification.channel,
-            verb=f"notification {notification.alert_action.value}",
+            verb=notification.alert_action.value,
             incident_ids=(incident,) if incident else (),
             detail={"alert_id": notification.alert_id, "alert": notification.alert_name, "did": did},
         )
