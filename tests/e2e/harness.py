@@ -43,6 +43,26 @@ def sign(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = Non
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+def view_submission(
+    callback_id: str, values: dict[str, Any], metadata: str, *, user: str = "U0ONCALL", team: str = HOME_TEAM
+) -> dict[str, Any]:
+    """A modal submission, as Slack sends it, by `user` of `team`."""
+    return {
+        "type": "view_submission",
+        "user": {"id": user, "team_id": team},
+        "team": {"id": HOME_TEAM},
+        "api_app_id": APP,
+        "view": {
+            "id": "V1",
+            "hash": "h",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": metadata,
+            "state": {"values": values},
+        },
+    }
+
+
 @dataclass
 class SlackSender:
     """Talks to one bot (in this process or another) as Slack and Coralogix do: signed requests, webhooks."""

@@ -12,7 +12,7 @@ import pytest
 
 from bot.ids import ActionId
 from bot.store.audit import AuditRecord
-from tests.e2e.harness import HOME_TEAM, Harness, running_bot
+from tests.e2e.harness import Harness, running_bot, view_submission
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.slack import FakeSlack
 
@@ -81,20 +81,7 @@ async def alert(bot: Harness) -> str:
 
 def submission(user: str, callback_id: str, values: dict[str, Any], metadata: str) -> dict[str, Any]:
     """A modal submission by `user` of the bot's own workspace."""
-    return {
-        "type": "view_submission",
-        "user": {"id": user, "team_id": HOME_TEAM},
-        "team": {"id": HOME_TEAM},
-        "api_app_id": "A111",
-        "view": {
-            "id": "V1",
-            "hash": "h",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": metadata,
-            "state": {"values": values},
-        },
-    }
+    return view_submission(callback_id, values, metadata, user=user)
 
 
 Surface = Callable[[Harness, str, str], Awaitable[Any]]

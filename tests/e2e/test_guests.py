@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.ids import ActionId
-from tests.e2e.harness import Harness, running_bot
+from tests.e2e.harness import Harness, running_bot, view_submission
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
 
@@ -32,21 +32,8 @@ async def alert(bot: Harness) -> str:
 
 
 def submission(callback_id: str, values: dict[str, Any], metadata: str, team: str) -> dict[str, Any]:
-    """A modal submission by a person of `team`."""
-    return {
-        "type": "view_submission",
-        "user": {"id": "U0GUEST", "team_id": team},
-        "team": {"id": "T111"},
-        "api_app_id": "A111",
-        "view": {
-            "id": "V1",
-            "hash": "h",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": metadata,
-            "state": {"values": values},
-        },
-    }
+    """A modal submission by the guest, a person of `team`."""
+    return view_submission(callback_id, values, metadata, user="U0GUEST", team=team)
 
 
 async def every_surface(bot: Harness, ts: str, team: str, app: str = "A111") -> list[tuple[int, str]]:
