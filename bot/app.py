@@ -34,6 +34,7 @@ from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
+from bot.slack_writes import SlackWriter
 from bot.store import JobKind, Journal, Store
 from bot.store.leases import Leases
 from bot.store.retention import PRUNE_EVERY, prune
@@ -63,15 +64,19 @@ def build_coralogix(
     )
 
 
-def build_slack_client(settings: Settings, metrics: Metrics | None = None) -> AsyncWebClient:
-    """The Web API client: configurable base URL (GovSlack, tests); it waits out 429s, and counts errors."""
+def build_slack_client(
+    settings: Settings, metrics: Metrics | None = None, *, wait_out_429: bool = True
+) -> AsyncWebClient:
+    """The Web API client: configurable base URL (GovSlack, tests); it counts errors, and waits out 429s
+    unless told not to (the writer's client: the writer waits them out itself, pausing its pacing)."""
     observer = [metrics.slack_observer()] if metrics else []
+    rate_limits = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)] if wait_out_429 else []
     return AsyncWebClient(
         token=settings.SLACK_BOT_TOKEN.get_secret_value(),
         base_url=settings.SLACK_API_URL,
         # The observer first (it sees every answer), then the defaults (one retry on connection
-        # errors) plus waiting out 429s; passing a list replaces the defaults, hence both.
-        retry_handlers=[*observer, *async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        # errors), then waiting out 429s; passing a list replaces the defaults, hence all of them.
+        retry_handlers=[*observer, *async_default_handlers(), *rate_limits],
     )
 
 
@@ -98,7 +103,7 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
             on_refusal=services.audit.refused_request,
         )
     )
-    listeners.register(app)
+    listeners.register(app, services.writer)
     return app
 
 
@@ -144,6 +149,7 @@ class Runtime:
         secret = settings.SLACK_SIGNING_SECRET
         return build_web_app(
             self.app,
+            writer=self.services.writer,
             metrics=self.metrics,
             readiness=self.readiness,
             serve_slack=not settings.socket_mode,
@@ -185,19 +191,20 @@ async def build_runtime(
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
     slack_client = build_slack_client(settings, metrics)
+    writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     alerts = AlertService(
         alerts=store.alerts,
         incidents=incidents,
-        publisher=SlackAlertPublisher(slack_client),
+        publisher=SlackAlertPublisher(writer),
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
     audit = AuditTrail(store.audit, directory)
-    home = HomePublisher(slack_client, incidents=incidents, alerts=store.alerts, settings=settings, access=access)
-    reporter = SlackReporter(slack_client, home)
+    home = HomePublisher(writer, incidents=incidents, alerts=store.alerts, settings=settings, access=access)
+    reporter = SlackReporter(writer, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
     pipeline = ActionPipeline(
         incidents=incidents,
@@ -234,6 +241,7 @@ async def build_runtime(
         home=home,
         directory=directory,
         audit=audit,
+        writer=writer,
     )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)

@@ -10,11 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from bot.errors import record_failure
 
 logger = logging.getLogger(__name__)
+
+# Whether a person waits for what the current task does (their request or action) or nobody in
+# particular (a notification, a chore): Slack writes of the latter yield to the former. Per task:
+# the worker sets it for each job it runs and for its chores.
+PERSON_WAITING: ContextVar[bool] = ContextVar("person_waiting", default=True)
 
 
 class BackgroundTasks:

@@ -9,13 +9,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest, AsyncRespond
+from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
 from bot.formatters.common import escape, modal, safe_url, section
 from bot.gate import Gate, origin
 from bot.slack_directory import SlackDirectory
+from bot.slack_writes import SlackWriter
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +68,14 @@ def make_middleware(
             logger.warning("refused a request from outside the workspace: %s", refusal)
             if on_refusal is not None:
                 await on_refusal({**fields, "team": came_from.team or context.team_id}, refusal)
-            return await _refuse(req.body, refusal, context)
+            return await _refuse(req.body, refusal, context, values["services"].writer)
         context.update(values)
         return await next()
 
     return middleware
 
 
-async def _refuse(body: dict[str, Any], text: str, context: AsyncBoltContext) -> BoltResponse:
+async def _refuse(body: dict[str, Any], text: str, context: AsyncBoltContext, writer: SlackWriter) -> BoltResponse:
     """Answer a refused request in the shape its surface takes, telling the person where there is one."""
     shown = f":no_entry: {escape(text)}"
     if "command" in body:
@@ -87,10 +88,10 @@ async def _refuse(body: dict[str, Any], text: str, context: AsyncBoltContext) ->
         return BoltResponse(status=200, body={"options": []})
     if kind in {"block_actions", "message_action", "shortcut"}:
         if url := safe_url(body.get("response_url")):
-            await AsyncRespond(response_url=url)(text=shown, response_type="ephemeral", replace_original=False)
-        elif context.channel_id and context.user_id and context.client is not None:
+            await writer.respond(url, text=shown, response_type="ephemeral", replace_original=False)
+        elif context.channel_id and context.user_id:
             try:
-                await context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=shown)
+                await writer.ephemeral(context.channel_id, context.user_id, text=shown)
             except SlackApiError as e:
                 logger.info("could not tell the refused person: %s", e.response.get("error"))
     return BoltResponse(status=200, body="" if kind != "view_submission" else json.dumps({}))

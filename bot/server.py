@@ -35,6 +35,7 @@ from bot.errors import BadPayload
 from bot.listeners.error_handler import refuse_unrouted
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.middleware import surface_of
+from bot.slack_writes import SlackWriter
 from bot.store import Store
 from bot.webhook import WEBHOOK_PATH, Handler
 
@@ -91,7 +92,7 @@ def _is_ssl_check(text: str, headers: dict[str, str]) -> bool:
         return False
 
 
-def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics) -> Handler:
+def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics, writer: SlackWriter) -> Handler:
     """`POST /slack/events`: signature, then a payload Bolt can route, then Bolt; timed until the ack."""
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -110,7 +111,7 @@ def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics) 
             body = payloads.parse(text, headers)
             payloads.check(body)
         except BadPayload as refusal:
-            return await to_aiohttp_response(await refuse_unrouted(refusal, body, app.client))
+            return await to_aiohttp_response(await refuse_unrouted(refusal, body, writer))
         bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]  # Bolt: Dict[str, …]
         response = await app.async_dispatch(bolt_request)
         metrics.ack_seconds.labels(surface_of(body)).observe(time.perf_counter() - started)
@@ -122,6 +123,7 @@ def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics) 
 def build_web_app(
     app: AsyncApp,
     *,
+    writer: SlackWriter,
     metrics: Metrics,
     readiness: Readiness,
     serve_slack: bool = True,
@@ -150,7 +152,9 @@ def build_web_app(
 
     web_app = web.Application(client_max_size=1024 * 1024)
     if serve_slack:
-        web_app.router.add_post(SLACK_EVENTS_PATH, _slack_events(app, SignatureVerifier(signing_secret), metrics))
+        web_app.router.add_post(
+            SLACK_EVENTS_PATH, _slack_events(app, SignatureVerifier(signing_secret), metrics, writer)
+        )
     web_app.router.add_get(HEALTH_PATH, healthz)
     web_app.router.add_get(READY_PATH, readyz)
     web_app.router.add_get(METRICS_PATH, metrics_page)

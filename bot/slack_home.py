@@ -6,8 +6,6 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.api import ApiError, Incident
 from bot.errors import BotError, describe, record_failure
 from bot.formatters.common import escape, truncate
@@ -16,6 +14,7 @@ from bot.services.access import Access
 from bot.services.actions import Verb
 from bot.services.incidents import IncidentService
 from bot.settings import Settings
+from bot.slack_writes import SlackWriter
 from bot.store.alerts import AlertMessages
 
 logger = logging.getLogger(__name__)
@@ -28,14 +27,14 @@ class HomePublisher:
 
     def __init__(
         self,
-        client: AsyncWebClient,
+        writer: SlackWriter,
         *,
         incidents: IncidentService,
         alerts: AlertMessages,
         settings: Settings,
         access: Access,
     ) -> None:
-        self.client = client
+        self.writer = writer
         self.incidents = incidents
         self.alerts = alerts
         self.settings = settings
@@ -64,7 +63,7 @@ class HomePublisher:
             view = home_view(
                 incidents, now=now, urls=urls, notice=notice, permissions=permissions, resolvable=resolvable
             )
-        await self.client.views_publish(user_id=user, view=view)
+        await self.writer.publish_home(user, view)
 
     async def _open_incidents(self, *, reuse: bool) -> list[Incident]:
         if reuse and self._last is not None and time.monotonic() - self._last[0] < REUSE_SECONDS:

@@ -5,29 +5,28 @@ from __future__ import annotations
 import logging
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.formatters.alert import AlertState, alert_message, thread_text
 from bot.services.alerts import ThreadLine
 from bot.services.notifications import AlertNotification
+from bot.slack_writes import SlackWriter
 from bot.store import AlertRecord, AlertStatus
 
 logger = logging.getLogger(__name__)
 
 
 class SlackAlertPublisher:
-    """Implements `bot.services.alerts.AlertPublisher` with chat.postMessage and chat.update."""
+    """Implements `bot.services.alerts.AlertPublisher` with chat.postMessage and chat.update (through the
+    writer: a notification's writes yield to people's)."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
-        self.client = client
+    def __init__(self, writer: SlackWriter) -> None:
+        self.writer = writer
 
     async def post_alert(self, channel: str, notification: AlertNotification, status: AlertStatus) -> tuple[str, str]:
         """Post a new alert message; returns the channel id and ts Slack answered with (a `#name` becomes `C…`)."""
         via = "coralogix" if status is AlertStatus.RESOLVED else None
         message = alert_message(notification, AlertState(status=status, via=via))
-        answer = await self.client.chat_postMessage(
-            channel=channel, text=message.text, attachments=message.attachments, unfurl_links=False
-        )
+        answer = await self.writer.post(channel, text=message.text, attachments=message.attachments, unfurl_links=False)
         return str(answer["channel"]), str(answer["ts"])
 
     async def update_alert(self, record: AlertRecord) -> None:
@@ -37,8 +36,8 @@ class SlackAlertPublisher:
         notification = AlertNotification.stored(record.notification)
         message = alert_message(notification, AlertState.of(record))
         try:
-            await self.client.chat_update(
-                channel=record.channel, ts=record.ts, text=message.text, attachments=message.attachments, blocks=[]
+            await self.writer.update(
+                record.channel, record.ts, text=message.text, attachments=message.attachments, blocks=[]
             )
         except Exception as e:  # noqa: BLE001 - a failed re-render must never break the action behind it
             logger.warning("could not update alert message %s/%s: %s", record.channel, record.ts, _why(e))
@@ -49,9 +48,7 @@ class SlackAlertPublisher:
             return
         text = thread_text(line)
         try:
-            await self.client.chat_postMessage(
-                channel=record.channel, thread_ts=record.ts, text=text, unfurl_links=False
-            )
+            await self.writer.post(record.channel, thread_ts=record.ts, text=text, unfurl_links=False)
         except Exception as e:  # noqa: BLE001 - likewise: the thread line is secondary to the action
             logger.warning("could not reply in thread %s/%s: %s", record.channel, record.ts, _why(e))
 

@@ -13,9 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 import aiohttp
-from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UpstreamError
 from bot.formatters.common import Message, escape
@@ -24,6 +22,7 @@ from bot.formatters.summary import incident_name, summary_message
 from bot.formatters.usage import not_in_channel_text
 from bot.services.actions import Action, Outcome, Report, Surface
 from bot.slack_home import HomePublisher
+from bot.slack_writes import SlackWriter
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +33,8 @@ CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "
 class SlackReporter:
     """Implements `bot.services.pipeline.Reporter` with the Web API and response_urls."""
 
-    def __init__(self, client: AsyncWebClient, home: HomePublisher, *, bot_user_id: str | None = None) -> None:
-        self.client = client
+    def __init__(self, writer: SlackWriter, home: HomePublisher, *, bot_user_id: str | None = None) -> None:
+        self.writer = writer
         self.home = home
         self.bot_user_id = bot_user_id
 
@@ -52,7 +51,7 @@ class SlackReporter:
             if text is None:
                 return
             if action.surface is Surface.THREAD and action.channel:
-                await self.client.chat_postMessage(channel=action.channel, thread_ts=action.thread_ts, text=text)
+                await self.writer.post(action.channel, thread_ts=action.thread_ts, text=text)
             else:  # an ephemeral line beside the message; the response_url's few uses are kept
                 await self._privately(action, text, response_url_first=False)
             return
@@ -73,9 +72,7 @@ class SlackReporter:
         """chat.postMessage; when that fails, the response_url (which works in any channel, text-only if
         the blocks are refused) while it is valid; else the person's DM. Never lost silently."""
         try:
-            await self.client.chat_postMessage(
-                channel=action.channel or action.user, text=message.text, blocks=message.blocks
-            )
+            await self.writer.post(action.channel or action.user, text=message.text, blocks=message.blocks)
             return
         except SlackApiError as e:
             error = str(e.response.get("error"))
@@ -83,41 +80,39 @@ class SlackReporter:
             error = type(e).__name__
         if not action.response_url_valid():
             logger.info("chat.postMessage to %s failed (%s); sending the summary by DM", action.channel, error)
-            await self.client.chat_postMessage(channel=action.user, text=message.text, blocks=message.blocks)
+            await self.writer.post(action.user, text=message.text, blocks=message.blocks)
             return
         logger.info("chat.postMessage to %s failed (%s); using response_url", action.channel, error)
-        respond = AsyncRespond(response_url=action.response_url or "")
-        answer = await respond(text=message.text, blocks=message.blocks, response_type="in_channel")
-        if answer.status_code != 200:
-            answer = await respond(text=message.text, response_type="in_channel")
-        if answer.status_code != 200:
-            raise UpstreamError(f"Slack refused the summary ({error}, then response_url {answer.status_code}).")
+        url = action.response_url or ""
+        status = await self.writer.respond(url, text=message.text, blocks=message.blocks, response_type="in_channel")
+        if status != 200:
+            status = await self.writer.respond(url, text=message.text, response_type="in_channel")
+        if status != 200:
+            raise UpstreamError(f"Slack refused the summary ({error}, then response_url {status}).")
         if error in CANNOT_POST:
-            await respond(text=not_in_channel_text(self.bot_user_id), response_type="ephemeral")
+            await self.writer.respond(url, text=not_in_channel_text(self.bot_user_id), response_type="ephemeral")
 
     async def _post_or_dm(self, action: Action, message: Message, *, thread_ts: str | None) -> None:
         """Post in the channel (in a thread when given); where the bot may not post, by DM."""
         try:
-            await self.client.chat_postMessage(
-                channel=action.channel or action.user, thread_ts=thread_ts, text=message.text, blocks=message.blocks
+            await self.writer.post(
+                action.channel or action.user, thread_ts=thread_ts, text=message.text, blocks=message.blocks
             )
             return
         except SlackApiError as e:
             logger.info("cannot post in %s (%s); sending the summary by DM", action.channel, e.response.get("error"))
-        await self.client.chat_postMessage(channel=action.user, text=message.text, blocks=message.blocks)
+        await self.writer.post(action.user, text=message.text, blocks=message.blocks)
 
     async def _privately(self, action: Action, text: str, *, response_url_first: bool) -> None:
         """Only to the person: the response_url while valid, else ephemeral in the channel, else by DM."""
         if response_url_first and action.response_url_valid():
-            answer = await AsyncRespond(response_url=action.response_url or "")(
-                text=text, response_type="ephemeral", replace_original=False
-            )
-            if answer.status_code == 200:
+            url = action.response_url or ""
+            if await self.writer.respond(url, text=text, response_type="ephemeral", replace_original=False) == 200:
                 return
         if action.channel:
             try:
-                await self.client.chat_postEphemeral(channel=action.channel, user=action.user, text=text)
+                await self.writer.ephemeral(action.channel, action.user, text=text)
                 return
             except SlackApiError as e:
                 logger.info("cannot answer in %s (%s); by DM instead", action.channel, e.response.get("error"))
-        await self.client.chat_postMessage(channel=action.user, text=text)
+        await self.writer.post(action.user, text=text)

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.background import PERSON_WAITING
 from bot.errors import record_failure
 from bot.store import Job, JobKind, Journal, LeaseLost
 from bot.store.leases import Leases
@@ -135,6 +136,7 @@ class Worker:
         self._wake.set()  # a slot is free: due jobs may be waiting for it
 
     async def _run(self, job: Job) -> None:
+        PERSON_WAITING.set(job.kind is JobKind.ACTION)  # this task's own context: notifications yield
         try:
             await self.runners[job.kind](job)
         except LeaseLost:
@@ -200,6 +202,7 @@ class Worker:
         long chore never delays the heartbeat)."""
         if not self.chores:
             return
+        PERSON_WAITING.set(False)
         loop = asyncio.get_running_loop()
         tick = min(self.heartbeat_every, *(c.every for c in self.chores))
         while not self._stopping:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.listeners import actions, commands, error_handler, events, home, picker, shortcuts
+from bot.slack_writes import SlackWriter
 
 
-def register(app: AsyncApp) -> None:
-    """Attach every listener and the error handler to `app`."""
-    error_handler.register(app)
+def register(app: AsyncApp, writer: SlackWriter) -> None:
+    """Attach every listener and the error handler (which answers through `writer`) to `app`."""
+    error_handler.register(app, writer)
     commands.register(app)
     actions.register(app)
     events.register(app)

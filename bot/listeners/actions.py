@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.formatters.common import safe_url
@@ -16,7 +15,7 @@ from bot.services import Services
 from bot.services.actions import Action, Surface, Verb
 
 
-async def _clicked(verb: Verb, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def _clicked(verb: Verb, ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     channel = payloads.slack_id(body, "channel", "id", what="channel id")
     user = payloads.slack_id(body, "user", "id", what="user id")
     ts = payloads.optional_text(body, "container", "message_ts", what="message timestamp", limit=32)
@@ -35,17 +34,17 @@ async def _clicked(verb: Verb, ack: AsyncAck, body: dict[str, Any], client: Asyn
     problem = await submit(services, action)
     await ack()
     if problem:
-        await client.chat_postEphemeral(channel=channel, user=user, text=problem)
+        await services.writer.ephemeral(channel, user, text=problem)
 
 
-async def resolve_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def resolve_clicked(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """The Resolve button (after its confirm dialog)."""
-    await _clicked(Verb.RESOLVE, ack, body, client, services)
+    await _clicked(Verb.RESOLVE, ack, body, services)
 
 
-async def acknowledge_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def acknowledge_clicked(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """The Acknowledge button."""
-    await _clicked(Verb.ACKNOWLEDGE, ack, body, client, services)
+    await _clicked(Verb.ACKNOWLEDGE, ack, body, services)
 
 
 async def open_clicked(ack: AsyncAck) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.formatters.common import safe_url
@@ -19,7 +18,7 @@ from bot.services import Services
 from bot.services.actions import Action, Surface
 
 
-async def resolve_incident(ack: AsyncAck, command: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def resolve_incident(ack: AsyncAck, command: dict[str, Any], services: Services) -> None:
     """Resolve the ids in the command text (the summary goes where it was typed), or open the picker."""
     user = payloads.slack_id(command, "user_id", what="user id")
     channel = payloads.slack_id(command, "channel_id", what="channel id")
@@ -28,7 +27,7 @@ async def resolve_incident(ack: AsyncAck, command: dict[str, Any], client: Async
     response_url = safe_url(command.get("response_url"))
     if not text:
         await ack()
-        await open_picker(client, services, trigger_id=trigger_id, channel=channel, response_url=response_url or "")
+        await open_picker(services, trigger_id=trigger_id, channel=channel, response_url=response_url or "")
         return
     parsed = parse_incident_ids(text)
     refusal = refusal_text(parsed)

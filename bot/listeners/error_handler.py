@@ -11,43 +11,35 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.response import BoltResponse
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.errors import BadPayload, describe, record_failure
 from bot.formatters.common import escape, safe_url
+from bot.slack_writes import SlackWriter
 
 logger = logging.getLogger(__name__)
 
 
 async def handle_error(
-    error: Exception,
-    body: dict[str, Any],
-    respond: AsyncRespond | None,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    error: Exception, body: dict[str, Any], writer: SlackWriter, context: AsyncBoltContext
 ) -> BoltResponse | None:
     """Log the failure once and show the user an ephemeral message with the same error id.
 
     The answer Bolt sends when the failure came before the ack: for a refusal, what `refuse` decided.
     """
     if isinstance(error, BadPayload):
-        return await refuse(error, body, respond, client, context)
+        return await refuse(error, body, writer, context)
     error_id = record_failure(logger, "request failed", error)
     text = error_text(describe(error), error_id)
-    await _tell(text, error_id, body, respond, client, context)
+    await _tell(text, error_id, safe_url(body.get("response_url")), writer, context)
     return None
 
 
 async def refuse(
-    error: BadPayload,
-    body: dict[str, Any],
-    respond: AsyncRespond | None,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    error: BadPayload, body: dict[str, Any], writer: SlackWriter, context: AsyncBoltContext
 ) -> BoltResponse:
     """Answer input we refuse: a modal error, or the person told ephemerally (by DM without a channel);
     400 when the request names nobody. Logged once, without a traceback: refused input is not a bug."""
@@ -63,12 +55,11 @@ async def refuse(
     where = AsyncBoltContext(user_id=user)
     if channel := _slack_id(context.channel_id):
         where["channel_id"] = channel
-    url = safe_url(body.get("response_url"))
-    await _tell(text, error_id, {"response_url": url} if url else {}, respond if url else None, client, where)
+    await _tell(text, error_id, safe_url(body.get("response_url")), writer, where)
     return BoltResponse(status=200, body="")
 
 
-async def refuse_unrouted(error: BadPayload, body: dict[str, Any], client: AsyncWebClient) -> BoltResponse:
+async def refuse_unrouted(error: BadPayload, body: dict[str, Any], writer: SlackWriter) -> BoltResponse:
     """A request refused before Bolt routed it (see `bot.payloads.check`): answered as `refuse` answers."""
     context = AsyncBoltContext()
     if user := payloads.person(body):
@@ -76,8 +67,7 @@ async def refuse_unrouted(error: BadPayload, body: dict[str, Any], client: Async
     places = (payloads.get(body, "channel", "id"), body.get("channel_id"), payloads.get(body, "event", "channel"))
     if channel := next(filter(None, map(_slack_id, places)), None):
         context["channel_id"] = channel
-    url = safe_url(body.get("response_url"))
-    return await refuse(error, body, AsyncRespond(response_url=url) if url else None, client, context)
+    return await refuse(error, body, writer, context)
 
 
 def error_text(reason: str, error_id: str) -> str:
@@ -90,24 +80,19 @@ def _slack_id(value: Any) -> str | None:
 
 
 async def _tell(
-    text: str,
-    error_id: str,
-    body: dict[str, Any],
-    respond: AsyncRespond | None,
-    client: AsyncWebClient,
-    context: AsyncBoltContext,
+    text: str, error_id: str, response_url: str | None, writer: SlackWriter, context: AsyncBoltContext
 ) -> None:
     """Through response_url, else ephemerally in the channel, else by DM; a failure here is only logged."""
     try:
-        if respond is not None and body.get("response_url"):
-            answer = await respond(text=text, response_type="ephemeral", replace_original=False)
-            if answer.status_code == 200:
+        if response_url:
+            status = await writer.respond(response_url, text=text, response_type="ephemeral", replace_original=False)
+            if status == 200:
                 return
-            logger.warning("response_url refused the error report (%d) error_id=%s", answer.status_code, error_id)
+            logger.warning("response_url refused the error report (%d) error_id=%s", status, error_id)
         if context.channel_id and context.user_id:
-            await client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=text)
+            await writer.ephemeral(context.channel_id, context.user_id, text=text)
         elif context.user_id:  # a modal submission or Home: no channel, so the app's DM with the user
-            await client.chat_postMessage(channel=context.user_id, text=text)
+            await writer.post(context.user_id, text=text)
     except Exception as e:  # noqa: BLE001 - the report itself failed (Slack, network); the line before has the id
         logger.warning("could not tell the user about error_id=%s: %s: %.300s", error_id, type(e).__name__, e)
 
@@ -133,27 +118,22 @@ def reported(listener: Listener) -> Callable[[AsyncArgs], Awaitable[None]]:
         try:
             await listener(**kwargs)
         except Exception as e:
-            if args.ack.response is None:
+            if args.ack.response is None or services is None:
                 raise
-            await handle_error(e, args.body, args.respond, args.client, args.context)
+            await handle_error(e, args.body, services.writer, args.context)
 
     # Not functools.wraps: Bolt unwraps `__wrapped__` to decide which arguments to pass.
     wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = listener.__name__, listener.__qualname__, listener.__doc__
     return wrapper
 
 
-def register(app: AsyncApp) -> None:
-    """Install the global error handler."""
+def register(app: AsyncApp, writer: SlackWriter) -> None:
+    """Install the global error handler (it answers through `writer`)."""
 
     async def on_error(
-        error: Exception,
-        body: dict[str, Any],
-        respond: AsyncRespond | None,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-        response: BoltResponse | None,
+        error: Exception, body: dict[str, Any], context: AsyncBoltContext, response: BoltResponse | None
     ) -> BoltResponse | None:
-        answer = await handle_error(error, body, respond, client, context)
+        answer = await handle_error(error, body, writer, context)
         return answer if response is not None else None  # None: the request was answered (acked) already
 
     app.error(on_error)

@@ -10,7 +10,6 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError
@@ -33,9 +32,7 @@ def parse_mention(text: str) -> tuple[str, str | None]:
     return verb.lower(), (rest.strip() or None)
 
 
-async def app_mentioned(
-    body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient, services: Services
-) -> None:
+async def app_mentioned(body: dict[str, Any], event: dict[str, Any], services: Services) -> None:
     """Act on the thread's alert, or explain what the bot understands."""
     channel = payloads.slack_id(event, "channel", what="channel id")
     user = payloads.slack_id(event, "user", what="user id")
@@ -61,17 +58,17 @@ async def app_mentioned(
             note=note,
         )
         if problem := await submit(services, action):
-            await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=problem)
+            await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=problem)
         return
     if not await services.store.first_time(key):
         return
     if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
         help_text = mention_help_text(False, in_thread=thread_ts is not None)
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=help_text)
+        await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=help_text)
     elif verb == "status":
-        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=await _status(record, services))
+        await services.writer.post(channel, thread_ts=thread_ts, text=await _status(record, services))
     else:
-        await client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=mention_help_text(True))
+        await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=mention_help_text(True))
 
 
 async def _status(record: Any, services: Services) -> str:

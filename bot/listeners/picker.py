@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError, IncidentSeverity
@@ -36,20 +35,18 @@ from bot.services.actions import Action, Surface
 logger = logging.getLogger(__name__)
 
 
-async def open_picker(
-    client: AsyncWebClient, services: Services, *, trigger_id: str, channel: str, response_url: str
-) -> None:
+async def open_picker(services: Services, *, trigger_id: str, channel: str, response_url: str) -> None:
     """Open the loading modal at once (the trigger id lives 3 s), then fill it."""
     metadata = picker_metadata(channel, None, response_url)
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata))
-    await _fill(client, services, opened["view"], severity=None)
+    opened = await services.writer.open_view(trigger_id, loading_view(metadata))
+    await _fill(services, opened["view"], severity=None)
 
 
-async def _update(client: AsyncWebClient, view: dict[str, Any], new_view: dict[str, Any]) -> bool:
+async def _update(services: Services, view: dict[str, Any], new_view: dict[str, Any]) -> bool:
     """views.update guarded by the view's hash; False when the user closed it or a newer update won."""
     view_id = payloads.text(view, "id", what="view id")
     try:
-        await client.views_update(view_id=view_id, hash=view.get("hash"), view=new_view)
+        await services.writer.update_view(view_id, new_view, view.get("hash"))
     except SlackApiError as e:
         if e.response.get("error") in {"not_found", "hash_conflict"}:
             logger.info("picker not updated: %s", e.response.get("error"))
@@ -58,9 +55,7 @@ async def _update(client: AsyncWebClient, view: dict[str, Any], new_view: dict[s
     return True
 
 
-async def _fill(
-    client: AsyncWebClient, services: Services, view: dict[str, Any], *, severity: IncidentSeverity | None
-) -> None:
+async def _fill(services: Services, view: dict[str, Any], *, severity: IncidentSeverity | None) -> None:
     """Load the open incidents into `view`, or say why not; never left on "Loading…"."""
     raw = view.get("private_metadata")
     channel, _ = read_metadata(raw)
@@ -70,26 +65,26 @@ async def _fill(
         new_view = list_view(metadata, incidents, severity, datetime.now(UTC))
     except (ApiError, BotError) as e:
         new_view = error_view(metadata, describe(e), record_failure(logger, "picker load failed", e))
-    await _update(client, view, new_view)
+    await _update(services, view, new_view)
 
 
-async def severity_changed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def severity_changed(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """The severity filter: reload the list with it."""
     value = payloads.text(body, "actions", 0, "selected_option", "value", what="severity")
     if value != "all" and value not in SEVERITY_VALUES:
         raise BadPayload(payloads.nothing_done("severity"))
     view = _view(body)
     await ack()
-    await _fill(client, services, view, severity=None if value == "all" else IncidentSeverity(value))
+    await _fill(services, view, severity=None if value == "all" else IncidentSeverity(value))
 
 
-async def retry_clicked(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, services: Services) -> None:
+async def retry_clicked(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
     """ "Try again" after a failed load."""
     view = _view(body)
     _, severity = read_metadata(view.get("private_metadata"))
     await ack()
-    if await _update(client, view, loading_view(view.get("private_metadata") or "{}")):
-        await _fill(client, services, {**view, "hash": None}, severity=severity)
+    if await _update(services, view, loading_view(view.get("private_metadata") or "{}")):
+        await _fill(services, {**view, "hash": None}, severity=severity)
 
 
 async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
@@ -108,9 +103,7 @@ async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services
     await ack(options=[incident_option(i, now) for i in incidents])
 
 
-async def picker_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, services: Services
-) -> None:
+async def picker_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
     """Resolve the picked incidents and post the summary where the command was typed."""
     values = payloads.get(view, "state", "values")
     ids = [i for i in picked_ids(values) if is_incident_id(i)]

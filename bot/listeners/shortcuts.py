@@ -7,7 +7,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import payloads
 from bot.api import ApiError
@@ -29,9 +28,7 @@ from bot.services.actions import Action, Surface
 logger = logging.getLogger(__name__)
 
 
-async def resolve_in_message(
-    ack: AsyncAck, shortcut: dict[str, Any], client: AsyncWebClient, services: Services
-) -> None:
+async def resolve_in_message(ack: AsyncAck, shortcut: dict[str, Any], services: Services) -> None:
     """Open the modal inside the trigger window, then fill it from Coralogix."""
     message = payloads.get(shortcut, "message")
     if not isinstance(message, dict):
@@ -43,9 +40,9 @@ async def resolve_in_message(
     await ack()
     ids = ids_in_message(message)[:MAX_IDS_PER_COMMAND]
     if not ids:
-        await client.views_open(trigger_id=trigger_id, view=empty_view(metadata))
+        await services.writer.open_view(trigger_id, empty_view(metadata))
         return
-    opened = await client.views_open(trigger_id=trigger_id, view=loading_view(metadata, len(ids)))
+    opened = await services.writer.open_view(trigger_id, loading_view(metadata, len(ids)))
     view_id = opened["view"]["id"]
     try:
         found = await services.incidents.lookup(ids)
@@ -53,14 +50,12 @@ async def resolve_in_message(
     except ApiError as e:
         view = error_view(metadata, e.message, record_failure(logger, "shortcut lookup failed", e))
     try:
-        await client.views_update(view_id=view_id, view=view)
+        await services.writer.update_view(view_id, view)
     except SlackApiError as e:  # the user closed the modal before it loaded: nothing to show
         logger.info("could not update the shortcut modal: %s", e.response.get("error"))
 
 
-async def resolve_submitted(
-    ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient, services: Services
-) -> None:
+async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
     """Resolve the picked incidents and reply in the message's thread (or by DM where the bot cannot post)."""
     values = payloads.get(view, "state", "values")
     ids = [i for i in picked_in_message(values) if is_incident_id(i)]

@@ -15,6 +15,7 @@ from bot.store import Store
 if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
     from bot.slack_directory import SlackDirectory
     from bot.slack_home import HomePublisher
+    from bot.slack_writes import SlackWriter
     from bot.worker import Worker
 
 
@@ -31,6 +32,7 @@ class Services:
     home: HomePublisher
     directory: SlackDirectory  # the workspace: its team and app, user groups, people's names
     audit: AuditTrail  # records what has no job: refusals at the gate, notifications refused
+    writer: SlackWriter  # every Slack write: paced per channel, updates coalesced, 429s waited out
 
 
 __all__ = ["AlertService", "IncidentService", "Services"]

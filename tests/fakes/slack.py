@@ -1,15 +1,20 @@
 """A fake Slack Web API (and response_url endpoint) on loopback, recording every call.
 
 Answers like Slack: `{"ok": true, ...}`, `{"ok": false, "error": ...}`, Bearer token checked,
-`auth.test` with an `x-oauth-scopes` header, `apps.connections.open` with this fake's Socket Mode URL.
+`auth.test` with an `x-oauth-scopes` header, `apps.connections.open` with this fake's Socket Mode URL;
+with `limits`, Slack's rate limits (429 and Retry-After).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -31,6 +36,38 @@ class SlackCall:
 
 
 @dataclass
+class RateLimits:
+    """Slack's limits as the fake enforces them: chat.postMessage about one a second per channel after
+    a small burst; chat.update 50 a minute per workspace. A write over them gets 429 with Retry-After."""
+
+    post_burst: int = 4
+    posts_per_second: float = 1.0
+    updates_per_minute: int = 50
+    clock: Callable[[], float] = time.monotonic
+    _posts: dict[str, tuple[float, float]] = field(default_factory=dict)  # channel -> (tokens, at)
+    _updates: collections.deque[float] = field(default_factory=collections.deque)
+
+    def refusal(self, method: str, params: dict[str, Any]) -> int | None:
+        """Seconds to wait when this call is over the limit (it is then not counted), else None."""
+        now = self.clock()
+        if method == "chat.postMessage":
+            channel = str(params.get("channel", ""))
+            tokens, at = self._posts.get(channel, (float(self.post_burst), now))
+            tokens = min(float(self.post_burst), tokens + (now - at) * self.posts_per_second)
+            if tokens < 1:
+                self._posts[channel] = (tokens, now)
+                return max(1, math.ceil((1 - tokens) / self.posts_per_second))
+            self._posts[channel] = (tokens - 1, now)
+        elif method == "chat.update":
+            while self._updates and now - self._updates[0] >= 60:
+                self._updates.popleft()
+            if len(self._updates) >= self.updates_per_minute:
+                return max(1, math.ceil(60 - (now - self._updates[0])))
+            self._updates.append(now)
+        return None
+
+
+@dataclass
 class FakeSlack:
     """State and recordings of the fake Slack."""
 
@@ -49,6 +86,11 @@ class FakeSlack:
     usergroups: list[dict[str, Any]] = field(default_factory=list)  # {"id", "handle", "users"}: usergroups.list
     usergroups_error: str | None = None  # usergroups.list answers this error instead (e.g. "missing_scope")
     people: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info `user` object
+    ephemeral_errors: dict[str, str] = field(default_factory=dict)  # channel -> error chat.postEphemeral answers
+    response_url_status: int = 200  # what posts to the response_url get (404: expired or used up)
+    # Slack's rate limits, enforced when set (see `RateLimits`); `rate_limited` lists each 429 sent.
+    limits: RateLimits | None = None
+    rate_limited: list[SlackCall] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent over the socket
@@ -96,6 +138,10 @@ class FakeSlack:
             if "blocks" in params and isinstance(params["blocks"], str):
                 params["blocks"] = json.loads(params["blocks"])
         call = SlackCall(method, params, dict(request.headers))
+        if self.limits is not None and (wait := self.limits.refusal(method, params)) is not None:
+            self.rate_limited.append(call)
+            headers = {"Retry-After": str(wait)}
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         self.calls.append(call)
         if self.delay:
             with contextlib.suppress(TimeoutError):
@@ -142,6 +188,8 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": "not_in_channel"})
             if method == "chat.postMessage" and channel in self.post_errors:
                 return web.json_response({"ok": False, "error": self.post_errors[channel]})
+            if method == "chat.postEphemeral" and channel in self.ephemeral_errors:
+                return web.json_response({"ok": False, "error": self.ephemeral_errors[channel]})
             ts = f"1700000000.{next(self._ts):06d}"
             return web.json_response(
                 {
@@ -162,6 +210,8 @@ class FakeSlack:
         return web.json_response({"ok": True})
 
     async def _response_url(self, request: web.Request) -> web.Response:
+        if self.response_url_status != 200:
+            return web.Response(status=self.response_url_status, text="expired_url")
         self.responses.append(await request.json())
         return web.Response(text="ok")
 
