@@ -3,8 +3,8 @@
 One line per check, ✔ or ✘ with the fix (or ! for what works less than it could), printed as each
 check finishes; no check takes longer than CHECK_TIMEOUT. Nothing is changed anywhere: Slack gets
 `auth.test` (and, with an app token, `apps.connections.open`, which only hands out a socket URL),
-and lookups of the ids the access policy names (`bot.doctor_policy`); Coralogix gets a one-item
-list call.
+`bots.info` for the app id, and lookups of the ids the access policy names (`bot.doctor_policy`);
+Coralogix gets a one-item list call.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.api import ApiError, ApiVersion, CoralogixClient, RetryPolicy
 from bot.app import build_slack_client
 from bot.check import Check
-from bot.doctor_policy import check_policy_file, check_policy_ids
+from bot.doctor_policy import check_app_id, check_policy_file, check_policy_ids
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from bot.store import Store
@@ -184,6 +184,7 @@ async def run_doctor(
         ("settings", _static([Check(True, f"Settings are valid ({mode}, region {settings.CORALOGIX_REGION.value})")])),
         ("Slack", check_slack(client)),
         ("Socket Mode", check_socket_mode(settings, client)),
+        ("app id", check_app_id(settings, client)),
         ("access policy", _static(policy_checks)),
         ("access policy ids", check_policy_ids(policy, client) if policy is not None else _static([])),
         ("Coralogix", check_coralogix(settings, transport)),

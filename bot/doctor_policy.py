@@ -1,4 +1,4 @@
-"""`doctor`'s checks of who may act: the access-policy file and the Slack ids it names.
+"""`doctor`'s checks of who may act: the access-policy file, the Slack ids it names, and the app id.
 
 The file is read as the bot reads it at start (`load_policy`), and each rule is printed in plain
 words. Then every id the rules name is looked up, read-only and each once: users with `users.info`
@@ -21,7 +21,7 @@ from bot.errors import PolicyError
 from bot.policy import Policy, Rule, load_policy
 from bot.policy.words import joined
 from bot.settings import Settings
-from bot.slack_directory import SLACK_FAILURES, why
+from bot.slack_directory import SLACK_FAILURES, SlackDirectory, why
 
 # At most this many Slack lookups at once: a policy may name hundreds of people.
 CONCURRENCY = 8
@@ -82,6 +82,24 @@ async def check_policy_ids(policy: Policy, client: AsyncWebClient) -> list[Check
     if known:
         checks.insert(0, Check(True, f"Access policy: Slack knows the {joined(known, 'and')} it names"))
     return checks
+
+
+async def check_app_id(settings: Settings, client: AsyncWebClient) -> list[Check]:
+    """Whether requests meant for another Slack app can be told apart: the bot knows its own app id
+    from SLACK_APP_ID, or from Slack (`auth.test`, then `bots.info`) as the running bot asks it."""
+    refused = "requests meant for another Slack app are refused"
+    if settings.SLACK_APP_ID:
+        return [Check(True, f"App id {settings.SLACK_APP_ID} (from SLACK_APP_ID): {refused}")]
+    app_id = await SlackDirectory(client).app_id()
+    if app_id:
+        return [Check(True, f"App id {app_id} (from Slack's bots.info): {refused}")]
+    return [
+        Check.warn(
+            "App id unknown: SLACK_APP_ID is not set and Slack's bots.info did not give it, so the check "
+            "of requests meant for another Slack app is skipped; set SLACK_APP_ID "
+            "(Basic Information → App Credentials → App ID)"
+        )
+    ]
 
 
 # Who names what: each id (as written) with the rules that name it, in the order of the file.

@@ -82,10 +82,10 @@ async def test_all_good(slack_client: AsyncWebClient, fake_slack: FakeSlack, cor
 async def test_only_read_only_calls(
     slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
 ) -> None:
-    """The doctor calls only auth.test on Slack and one-item list POSTs on Coralogix."""
+    """On Slack only auth.test and bots.info (the app id) are called; on Coralogix one-item list POSTs."""
     await doctor(make_settings(), slack_client, coralogix)
-    assert [c.method for c in fake_slack.calls] == ["auth.test"]
-    assert [c.headers.get("Authorization") for c in fake_slack.calls] == [f"Bearer {VALID_TOKEN}"]
+    assert [c.method for c in fake_slack.calls] == ["auth.test", "auth.test", "bots.info"]
+    assert {c.headers.get("Authorization") for c in fake_slack.calls} == {f"Bearer {VALID_TOKEN}"}
     assert seen(coralogix) == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
     for request in (c.request for c in coralogix.calls):
         assert json.loads(request.content) == {"pagination": {"pageSize": 1}}

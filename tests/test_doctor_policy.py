@@ -1,4 +1,4 @@
-"""Tests for `bot.doctor_policy`: the access policy, checked against the fake Slack on loopback."""
+"""Tests for `bot.doctor_policy`: the access policy and the app id, checked against the fake Slack on loopback."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.doctor import run_doctor
-from bot.doctor_policy import CONCURRENCY, check_policy_file, check_policy_ids
+from bot.doctor_policy import CONCURRENCY, check_app_id, check_policy_file, check_policy_ids
 from bot.ids import BOT_SCOPES
 from bot.policy import parse_policy
 from bot.settings import Settings
@@ -269,3 +269,32 @@ async def test_each_id_once_and_at_most_a_few_at_a_time(client: AsyncWebClient, 
     assert [check.render() for check in checks] == ["✔ Access policy: Slack knows the 40 users it names"]
     assert sorted(call.params["user"] for call in fake_slack.called("users.info")) == users
     assert 1 < fake_slack.most_in_flight <= CONCURRENCY
+
+
+# -- the app id -----------------------------------------------------------------------------------
+
+
+async def test_app_id_from_settings(client: AsyncWebClient, fake_slack: FakeSlack) -> None:
+    """SLACK_APP_ID set: a ✔ line naming it and where it came from, and Slack is not asked."""
+    [check] = await check_app_id(make_settings(SLACK_APP_ID="A0MINE"), client)
+    assert check.render() == "✔ App id A0MINE (from SLACK_APP_ID): requests meant for another Slack app are refused"
+    assert not fake_slack.calls
+
+
+async def test_app_id_from_slack(client: AsyncWebClient, fake_slack: FakeSlack) -> None:
+    """SLACK_APP_ID unset: the app id bots.info gives, said to come from Slack."""
+    [check] = await check_app_id(make_settings(), client)
+    assert check.render() == "✔ App id A111 (from Slack's bots.info): requests meant for another Slack app are refused"
+    assert fake_slack.called("bots.info")[0].params == {"bot": "B111"}
+
+
+async def test_app_id_unknown_is_a_warning(client: AsyncWebClient, fake_slack: FakeSlack) -> None:
+    """Neither SLACK_APP_ID nor Slack gives the app id: a ! line says the check is skipped and to set SLACK_APP_ID."""
+    fake_slack.app_id = None
+    status, lines = await doctor(make_settings(), client)
+    assert status == 0, lines
+    assert (
+        "! App id unknown: SLACK_APP_ID is not set and Slack's bots.info did not give it, so the check of "
+        "requests meant for another Slack app is skipped; set SLACK_APP_ID "
+        "(Basic Information → App Credentials → App ID)"
+    ) in lines
