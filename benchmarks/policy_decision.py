@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks.ack_latency import describe
 from bot.api import Incident
@@ -29,7 +30,10 @@ from tests.fakes.server import wait_for
 from tests.fakes.slack import FakeSlack
 
 RULES, GROUPS = 50, 200
-PEOPLE = "rules:\n  - deny: [resolve]\n    users: [U0INTERN]\n  - allow: [resolve]\n    usergroups: ['@sre']\ndefault: deny\n"
+PEOPLE = (
+    "rules:\n  - deny: [resolve]\n    users: [U0INTERN]\n"
+    "  - allow: [resolve]\n    usergroups: ['@sre']\ndefault: deny\n"
+)
 FACTS = (
     "rules:\n  - allow: [resolve]\n    usergroups: ['@sre']\n    incidents: {applications: [checkout]}\n"
     "  - deny: [resolve]\n    incidents: {severities: [critical]}\ndefault: allow\n"
@@ -55,7 +59,8 @@ def big_policy() -> str:
         f"    incidents: {{applications: [app-{n}], severities: [error, warning]}}\n"
         for n in range(10, 10 + RULES - 1)
     ]
-    return "rules:\n" + "".join(rules) + "  - deny: [resolve]\n    incidents: {severities: [critical]}\ndefault: allow\n"
+    last = "  - deny: [resolve]\n    incidents: {severities: [critical]}\ndefault: allow\n"
+    return "rules:\n" + "".join(rules) + last
 
 
 async def in_process(rounds: int = 2000) -> None:
@@ -80,14 +85,14 @@ async def in_process(rounds: int = 2000) -> None:
             samples.append((time.perf_counter() - start) * 1e6)
         samples.sort()
         p50, p99 = samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
-        print(f"Access.sort, {name}: p50 {p50:.0f} µs, p99 {p99:.0f} µs")  # noqa: T201 - the result
+        print(f"Access.sort, {name}: p50 {p50:.0f} µs, p99 {p99:.0f} µs")
 
 
 async def end_to_end(delay: float, commands: int) -> None:
     """Command → summary, p50 and p99, per policy."""
     with tempfile.TemporaryDirectory() as folder:
         for name, text in (("no policy", None), ("decided on people", PEOPLE), ("decided on the incident", FACTS)):
-            settings = {}
+            settings: dict[str, Any] = {}
             if text is not None:
                 path = Path(folder) / f"{len(name)}.yml"
                 path.write_text(text)
@@ -108,8 +113,8 @@ async def end_to_end(delay: float, commands: int) -> None:
                     await wait_for(lambda n=n: len(bot.slack.called("chat.postMessage")) >= n, within=30)  # type: ignore[misc]
                     samples.append(time.perf_counter() - start)
                 reads = sum(1 for c in cx.calls if c.operation == "batch_get")
-            print(f"{name}: {describe(samples)}; reads of incidents: {reads}")  # noqa: T201 - the result
-            print(f"  mean {statistics.mean(samples) * 1000:.0f} ms")  # noqa: T201 - the result
+            print(f"{name}: {describe(samples)}; reads of incidents: {reads}")
+            print(f"  mean {statistics.mean(samples) * 1000:.0f} ms")
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """`python -m bot doctor`: read-only checks of the configuration, Slack, Coralogix and the database.
 
-One line per check, ✔ or ✘ with the fix, printed as each check finishes; no check takes longer
-than CHECK_TIMEOUT. Nothing is changed anywhere: Slack gets `auth.test` (and, with an app token,
-`apps.connections.open`, which only hands out a socket URL), Coralogix a one-item list call.
+One line per check, ✔ or ✘ with the fix (or ! for what works less than it could), printed as each
+check finishes; no check takes longer than CHECK_TIMEOUT. Nothing is changed anywhere: Slack gets
+`auth.test` (and, with an app token, `apps.connections.open`, which only hands out a socket URL),
+`bots.info` for the app id, and lookups of the ids the access policy names (`bot.doctor_policy`);
+Coralogix gets a one-item list call.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import httpx
 from slack_sdk.errors import SlackApiError
@@ -18,24 +19,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.api import ApiError, ApiVersion, CoralogixClient, RetryPolicy
 from bot.app import build_slack_client
+from bot.check import Check
+from bot.doctor_policy import check_app_id, check_policy_file, check_policy_ids
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from bot.store import Store
 
 # A check that takes longer than this is reported as timed out, and the doctor moves on.
 CHECK_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of the report."""
-
-    ok: bool
-    text: str
-
-    def render(self) -> str:
-        """`✔ text` or `✘ text`."""
-        return f"{'✔' if self.ok else '✘'} {self.text}"
 
 
 async def check_slack(client: AsyncWebClient) -> list[Check]:
@@ -188,10 +179,14 @@ async def run_doctor(
     client = slack_client or build_slack_client(settings)
     echo = echo or functools.partial(print, flush=True)  # flushed: each line shows as its check ends
     mode = "Socket Mode" if settings.socket_mode else f"HTTP mode on port {settings.PORT}"
+    policy_checks, policy = check_policy_file(settings)
     steps: list[tuple[str, Awaitable[list[Check]]]] = [
         ("settings", _static([Check(True, f"Settings are valid ({mode}, region {settings.CORALOGIX_REGION.value})")])),
         ("Slack", check_slack(client)),
         ("Socket Mode", check_socket_mode(settings, client)),
+        ("app id", check_app_id(settings, client)),
+        ("access policy", _static(policy_checks)),
+        ("access policy ids", check_policy_ids(policy, client) if policy is not None else _static([])),
         ("Coralogix", check_coralogix(settings, transport)),
         ("alert webhook", _static(check_webhook(settings))),
         ("database", check_database(settings)),
@@ -206,6 +201,7 @@ async def run_doctor(
                 Check(False, f"The {name} check timed out after {check_timeout:g} s: check the network and settings")
             ]
         for check in checks:
-            echo(check.render())
+            for line in check.lines():
+                echo(line)
             ok = ok and check.ok
     return 0 if ok else 1

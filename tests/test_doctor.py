@@ -10,7 +10,8 @@ import httpx
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.doctor import Check, check_coralogix, check_database, check_slack, check_webhook, run_doctor
+from bot.check import Check
+from bot.doctor import check_coralogix, check_database, check_slack, check_webhook, run_doctor
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
@@ -81,10 +82,10 @@ async def test_all_good(slack_client: AsyncWebClient, fake_slack: FakeSlack, cor
 async def test_only_read_only_calls(
     slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
 ) -> None:
-    """The doctor calls only auth.test on Slack and one-item list POSTs on Coralogix."""
+    """On Slack only auth.test and bots.info (the app id) are called; on Coralogix one-item list POSTs."""
     await doctor(make_settings(), slack_client, coralogix)
-    assert [c.method for c in fake_slack.calls] == ["auth.test"]
-    assert [c.headers.get("Authorization") for c in fake_slack.calls] == [f"Bearer {VALID_TOKEN}"]
+    assert [c.method for c in fake_slack.calls] == ["auth.test", "auth.test", "bots.info"]
+    assert {c.headers.get("Authorization") for c in fake_slack.calls} == {f"Bearer {VALID_TOKEN}"}
     assert seen(coralogix) == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
     for request in (c.request for c in coralogix.calls):
         assert json.loads(request.content) == {"pagination": {"pageSize": 1}}
@@ -245,6 +246,14 @@ async def test_coralogix_other_statuses(coralogix: FakeCoralogix, status: int, w
 def test_check_render(ok: bool, mark: str) -> None:
     """A check renders as its mark, a space and its text."""
     assert Check(ok, "text").render() == f"{mark} text"
+
+
+def test_warning_and_details_render() -> None:
+    """A warning passes but is marked `!`; details are lines of their own, indented beneath the check."""
+    warning = Check.warn("text")
+    assert warning.ok
+    assert warning.lines() == ["! text"]
+    assert Check(True, "policy", details=("rule 1", "default")).lines() == ["✔ policy", "    rule 1", "    default"]
 
 
 def test_webhook_off_says_the_route_answers_404() -> None:

@@ -45,7 +45,7 @@ async def test_doctor_sample_is_what_doctor_prints(tmp_path: Path) -> None:
     """The README's doctor sample is the doctor's real output for a working setup, but for names and hosts."""
     sample = re.search(r"python -m bot doctor\n```\n\n```\n(.*?)```", README, re.S)
     assert sample is not None
-    slack, coralogix = FakeSlack(scopes=",".join(sorted(BOT_SCOPES))), FakeCoralogix()
+    slack, coralogix = FakeSlack(scopes=",".join(sorted(BOT_SCOPES)), app_id="A0123ABCD"), FakeCoralogix()
     database = f"sqlite:///{tmp_path}/coralogix-bot.sqlite3"
     await Store.migrate(database)
     printed: list[str] = []

@@ -1,8 +1,9 @@
 """A fake Slack Web API (and response_url endpoint) on loopback, recording every call.
 
 Answers like Slack: `{"ok": true, ...}`, `{"ok": false, "error": ...}`, Bearer token checked,
-`auth.test` with an `x-oauth-scopes` header, `apps.connections.open` with this fake's Socket Mode URL;
-with `limits`, Slack's rate limits (429 and Retry-After).
+`auth.test` with an `x-oauth-scopes` header, `apps.connections.open` with this fake's Socket Mode URL,
+`conversations.info` only when `scopes` grants channels:read (else `missing_scope`, as for the bot's
+own manifest); with `limits`, Slack's rate limits (429 and Retry-After).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class FakeSlack:
     app_token: str | None = None  # apps.connections.open accepts only this token; None: any xapp- token
     delay: float = 0.0  # seconds every Web API call takes to answer (cut short when the server stops)
     team_id: str = "T111"  # the bot's workspace, as auth.test says
-    app_id: str = "A111"  # the bot's app, as bots.info says
+    app_id: str | None = "A111"  # the bot's app, as bots.info says (None: bots.info gives no app id)
     usergroups: list[dict[str, Any]] = field(default_factory=list)  # {"id", "handle", "users"}: usergroups.list
     usergroups_error: str | None = None  # usergroups.list answers this error instead (e.g. "missing_scope")
     people: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info `user` object
@@ -91,6 +92,9 @@ class FakeSlack:
     # Slack's rate limits, enforced when set (see `RateLimits`); `rate_limited` lists each 429 sent.
     limits: RateLimits | None = None
     rate_limited: list[SlackCall] = field(default_factory=list)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel id -> conversations.info `channel`
+    in_flight: int = 0  # Web API calls being answered now
+    most_in_flight: int = 0  # the most answered at once
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     base_url: str = ""
     socket_received: list[dict[str, Any]] = field(default_factory=list)  # what the app sent over the socket
@@ -143,10 +147,15 @@ class FakeSlack:
             headers = {"Retry-After": str(wait)}
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers=headers)
         self.calls.append(call)
-        if self.delay:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self.delay)
-        answer = await self._answer(request, method, params)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=self.delay)
+            answer = await self._answer(request, method, params)
+        finally:
+            self.in_flight -= 1
         call.answer = json.loads(answer.text or "{}")
         return answer
 
@@ -175,6 +184,13 @@ class FakeSlack:
             if person is None:
                 return web.json_response({"ok": False, "error": "user_not_found"})
             return web.json_response({"ok": True, "user": person})
+        if method == "conversations.info":
+            if "channels:read" not in {scope.strip() for scope in (self.scopes or "").split(",")}:
+                return web.json_response({"ok": False, "error": "missing_scope", "needed": "channels:read"})
+            channel = self.channels.get(str(params.get("channel")))
+            if channel is None:
+                return web.json_response({"ok": False, "error": "channel_not_found"})
+            return web.json_response({"ok": True, "channel": channel})
         if method == "apps.connections.open":
             token = request.headers.get("Authorization", "")
             if not token.startswith("Bearer xapp-"):
