@@ -32,12 +32,20 @@ from bot.background import PERSON_WAITING
 
 logger = logging.getLogger(__name__)
 
-POST_BURST, POSTS_PER_SECOND = 3, 1.0  # per channel
-UPDATE_BURST, UPDATES_PER_MINUTE = 5, 45  # per workspace (Slack: 50)
-BACKGROUND_UPDATES = 30  # a minute, of those: the rest is kept for people's clicks
 RATE_LIMIT_WAITS = 5  # 429s waited out for one write before it fails
 DEFAULT_RETRY_AFTER = 1.0
 CHANNELS_KEPT = 1000  # channel buckets kept before idle ones are forgotten
+
+
+@dataclass(frozen=True, slots=True)
+class WriteLimits:
+    """How fast the writer writes: a little under Slack's limits."""
+
+    post_burst: int = 3  # posts to one channel at once, then
+    posts_per_second: float = 1.0  # per channel
+    update_burst: int = 5
+    updates_per_minute: float = 45  # per workspace (Slack: about 50)
+    background_updates_per_minute: float = 30  # of those, for updates nobody waits for
 
 
 class Priority(IntEnum):
@@ -120,12 +128,19 @@ class _Update:
 class SlackWriter:
     """The one place that writes to Slack."""
 
-    def __init__(self, client: AsyncWebClient, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        limits: WriteLimits = WriteLimits(),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.client = client
+        self.limits = limits
         self.clock = clock
         self._channels: dict[str, Bucket] = {}
-        self._updates = Bucket(UPDATE_BURST, UPDATES_PER_MINUTE / 60, clock)
-        self._background_updates = Bucket(2, BACKGROUND_UPDATES / 60, clock)
+        self._updates = Bucket(limits.update_burst, limits.updates_per_minute / 60, clock)
+        self._background_updates = Bucket(2, limits.background_updates_per_minute / 60, clock)
         self._others = Bucket(20, 20.0, clock)  # ephemeral messages and views: Slack's Tier 4
         self._waiting: dict[tuple[str, str], _Update] = {}
         self._sending: dict[tuple[str, str], asyncio.Lock] = {}
@@ -199,7 +214,7 @@ class SlackWriter:
         if bucket is None:
             if len(self._channels) >= CHANNELS_KEPT:  # forget channels that are idle (their buckets are full)
                 self._channels = {c: b for c, b in self._channels.items() if not b.idle}
-            bucket = self._channels[channel] = Bucket(POST_BURST, POSTS_PER_SECOND, self.clock)
+            bucket = self._channels[channel] = Bucket(self.limits.post_burst, self.limits.posts_per_second, self.clock)
         return bucket
 
     async def _call(

@@ -43,7 +43,8 @@ class RateLimits:
 
     post_burst: int = 4
     posts_per_second: float = 1.0
-    updates_per_minute: int = 50
+    updates_per_minute: int = 50  # per `update_window` seconds (Slack's: 60)
+    update_window: float = 60.0
     clock: Callable[[], float] = time.monotonic
     _posts: dict[str, tuple[float, float]] = field(default_factory=dict)  # channel -> (tokens, at)
     _updates: collections.deque[float] = field(default_factory=collections.deque)
@@ -60,10 +61,10 @@ class RateLimits:
                 return max(1, math.ceil((1 - tokens) / self.posts_per_second))
             self._posts[channel] = (tokens - 1, now)
         elif method == "chat.update":
-            while self._updates and now - self._updates[0] >= 60:
+            while self._updates and now - self._updates[0] >= self.update_window:
                 self._updates.popleft()
             if len(self._updates) >= self.updates_per_minute:
-                return max(1, math.ceil(60 - (now - self._updates[0])))
+                return max(1, math.ceil(self.update_window - (now - self._updates[0])))
             self._updates.append(now)
         return None
 
