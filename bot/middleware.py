@@ -66,9 +66,11 @@ def make_middleware(
         refusal = gate.refusal(came_from)
         if refusal is not None:
             logger.warning("refused a request from outside the workspace: %s", refusal)
-            if on_refusal is not None:
-                await on_refusal({**fields, "team": came_from.team or context.team_id}, refusal)
-            return await _refuse(req.body, refusal, context, values["services"].writer)
+            services = values["services"]
+            if on_refusal is not None and not req.headers.get("x-slack-retry-num"):  # a retry was recorded once
+                where = {**fields, "team": came_from.team or context.team_id}
+                services.tasks.spawn(on_refusal(where, refusal), name="record a refusal")  # after the answer
+            return await _refuse(req.body, refusal, context, services.writer)
         context.update(values)
         return await next()
 

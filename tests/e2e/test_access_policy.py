@@ -283,3 +283,21 @@ async def test_a_guest_refusal_is_audited(policy_file: Path) -> None:
         (record,) = await audit(bot)
         assert (record.kind, record.user, record.team, record.decision) == ("refusal", "U0GUEST", "T0GUEST", "refused")
         assert bot.coralogix.calls == []
+
+
+async def test_slack_retrying_a_refused_event_records_it_once(policy_file: Path) -> None:
+    """A guest's mention that Slack delivers again (X-Slack-Retry-Num) is one refusal on record."""
+    async with running_bot(cx(), slack(), ACCESS_POLICY=str(policy_file)) as bot:
+        mention = {
+            "type": "app_mention",
+            "user": "U0GUEST",
+            "user_team": "T0GUEST",
+            "text": "<@UBOT0001> resolve",
+            "ts": "1700000100.000100",
+            "channel": "C0ALERTS",
+            "event_ts": "1700000100.000100",
+        }
+        await bot.event(mention, event_id="EvGuest")
+        await bot.event(mention, event_id="EvGuest", retry_num=1)
+        await bot.settle()
+        assert [(r.kind, r.user) for r in await audit(bot)] == [("refusal", "U0GUEST")]
