@@ -23,7 +23,7 @@ from bot.api import (
     Incident,
     NotFoundError,
 )
-from bot.api.client import MAX_CONCURRENCY
+from bot.api.http import MAX_CONCURRENCY
 from bot.services.actions import IdResult, Outcome
 
 logger = logging.getLogger(__name__)
