@@ -1,7 +1,11 @@
-"""The Coralogix incidents API client, its models and its errors."""
+"""The Coralogix incidents and Cases API clients, their models and their errors."""
 
 from bot.api._retry import RetryPolicy
+from bot.api.case_ids import case_ref, is_case_id
+from bot.api.case_models import Case, CaseFilters
+from bot.api.cases import CASE_CHUNK, BulkAnswer, CaseLookup, CasesClient
 from bot.api.client import RESOLVE_CHUNK, CoralogixClient, gather_bounded
+from bot.api.enums import CasePriority, CaseStatus
 from bot.api.exceptions import (
     ApiConnectionError,
     ApiError,
@@ -19,6 +23,7 @@ from bot.api.models import Incident, IncidentFilter, IncidentSeverity, IncidentS
 from bot.api.routes import ApiVersion
 
 __all__ = [
+    "CASE_CHUNK",
     "RESOLVE_CHUNK",
     "ApiConnectionError",
     "ApiError",
@@ -28,6 +33,13 @@ __all__ = [
     "ApiVersion",
     "AuthenticationError",
     "BadRequestError",
+    "BulkAnswer",
+    "Case",
+    "CaseFilters",
+    "CaseLookup",
+    "CasePriority",
+    "CaseStatus",
+    "CasesClient",
     "CoralogixClient",
     "Incident",
     "IncidentFilter",
@@ -39,5 +51,7 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "case_ref",
     "gather_bounded",
+    "is_case_id",
 ]

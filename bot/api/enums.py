@@ -1,4 +1,5 @@
-"""The enums of the Coralogix incidents API (tests/contracts/coralogix); unknown values parse as pseudo-members."""
+"""The enums of the Coralogix incidents and Cases APIs (tests/contracts/coralogix); unknown values parse as
+pseudo-members."""
 
 from __future__ import annotations
 
@@ -98,3 +99,74 @@ class OrderByDirection(OpenEnum):
 class FilterOperator(OpenEnum):
     OR = "FILTER_OPERATOR_OR_OR_UNSPECIFIED"
     AND = "FILTER_OPERATOR_AND"
+
+
+# -- Cases (cases-v5.yaml) ----------------------------------------------------------------------
+
+
+class CaseStatus(OpenEnum):
+    """Where a case is in its lifecycle: PENDING_ACTIVATION → ACTIVE ⇄ ACKNOWLEDGED → RESOLVED → CLOSED."""
+
+    UNSPECIFIED = "CASE_STATUS_UNSPECIFIED"
+    PENDING_ACTIVATION = "CASE_STATUS_PENDING_ACTIVATION"
+    ACTIVE = "CASE_STATUS_ACTIVE"
+    ACKNOWLEDGED = "CASE_STATUS_ACKNOWLEDGED"
+    RESOLVED = "CASE_STATUS_RESOLVED"
+    CLOSED = "CASE_STATUS_CLOSED"
+
+
+class CasePriority(OpenEnum):
+    UNSPECIFIED = "CASE_PRIORITY_UNSPECIFIED"
+    P1 = "CASE_PRIORITY_P1"
+    P2 = "CASE_PRIORITY_P2"
+    P3 = "CASE_PRIORITY_P3"
+    P4 = "CASE_PRIORITY_P4"
+    P5 = "CASE_PRIORITY_P5"
+
+
+class CaseCategory(OpenEnum):
+    UNSPECIFIED = "CASE_CATEGORY_UNSPECIFIED"
+    SECURITY = "CASE_CATEGORY_SECURITY"
+    AVAILABILITY = "CASE_CATEGORY_AVAILABILITY"
+
+
+class IndicatorPriority(OpenEnum):
+    UNSPECIFIED = "INDICATOR_PRIORITY_UNSPECIFIED"
+    P1 = "INDICATOR_PRIORITY_P1"
+    P2 = "INDICATOR_PRIORITY_P2"
+    P3 = "INDICATOR_PRIORITY_P3"
+    P4 = "INDICATOR_PRIORITY_P4"
+    P5 = "INDICATOR_PRIORITY_P5"
+
+
+class IndicatorState(OpenEnum):
+    UNSPECIFIED = "INDICATOR_STATE_UNSPECIFIED"
+    TRIGGERED = "INDICATOR_STATE_TRIGGERED"
+    RESOLVED = "INDICATOR_STATE_RESOLVED"
+    NO_DATA = "INDICATOR_STATE_NO_DATA"
+
+
+class CaseOrderByField(OpenEnum):
+    UNSPECIFIED = "CASE_ORDER_BY_FIELD_UNSPECIFIED"
+    PRIORITY = "CASE_ORDER_BY_FIELD_PRIORITY"
+    STATUS = "CASE_ORDER_BY_FIELD_STATUS"
+    UPDATED_AT = "CASE_ORDER_BY_FIELD_UPDATED_AT"
+    CATEGORY = "CASE_ORDER_BY_FIELD_CATEGORY"
+    DURATION = "CASE_ORDER_BY_FIELD_DURATION"
+    CREATED_AT = "CASE_ORDER_BY_FIELD_CREATED_AT"
+
+
+class CaseOrderByDirection(OpenEnum):
+    UNSPECIFIED = "CASE_ORDER_BY_DIRECTION_UNSPECIFIED"
+    ASCENDING = "CASE_ORDER_BY_DIRECTION_ASCENDING"
+    DESCENDING = "CASE_ORDER_BY_DIRECTION_DESCENDING"
+
+
+# Most urgent first.
+CASE_PRIORITY_RANK: dict[CasePriority, int] = {
+    CasePriority.P1: 0,
+    CasePriority.P2: 1,
+    CasePriority.P3: 2,
+    CasePriority.P4: 3,
+    CasePriority.P5: 4,
+}

@@ -88,7 +88,7 @@ class PermissionDeniedError(ApiStatusError):
 
 
 class NotFoundError(ApiStatusError):
-    """404: the incident, or the whole path, does not exist here."""
+    """404: the incident or case, or the whole path, does not exist here."""
 
 
 class RateLimitError(ApiStatusError):
@@ -110,7 +110,23 @@ PERMISSIONS = {
     "get": "incidents:read",
     "batch_get": "incidents:read",
     "list": "incidents:read",
+    # Cases operations (bot.api.cases) are named `case_*`; resolving and closing both need case:Close.
+    "case_resolve": "case:Close",
+    "case_resolve_one": "case:Close",
+    "case_close": "case:Close",
+    "case_close_one": "case:Close",
+    "case_acknowledge": "case:Acknowledge",
+    "case_get": "case:Read",
+    "case_list": "case:Read",
+    "case_deep_links": "case:Read",
+    "case_comment": "case:Comment",
 }
+
+
+def is_case_operation(operation: str) -> bool:
+    """Whether the operation is one of the Cases client's."""
+    return operation.startswith("case_")
+
 
 _BY_STATUS: dict[int, type[ApiStatusError]] = {
     400: BadRequestError,
@@ -171,13 +187,12 @@ def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str
     api_message = _api_message(response, secrets)
     request_id = next((response.headers[h] for h in REQUEST_ID_HEADERS if h in response.headers), None)
     if cls is PermissionDeniedError:
-        permission = PERMISSIONS.get(operation, "incidents:read")
+        hint = _forbidden_hint(operation)
+    elif cls is NotFoundError and is_case_operation(operation):
         hint = (
-            f"Coralogix refused the API key (403): it needs the `{permission}` permission "
-            "(Settings → API Keys; the 'Incidents' preset grants it)."
+            "Coralogix answered 404: the case does not exist here, or CORALOGIX_REGION / "
+            "CORALOGIX_API_URL points at another region."
         )
-        if operation == "acknowledge":
-            hint += " Acknowledging also requires a personal (user-owned) API key, not a team key."
     elif cls is NotFoundError:
         hint = (
             "Coralogix answered 404: the incident does not exist here, or CORALOGIX_REGION / "
@@ -200,3 +215,21 @@ def status_error(response: httpx.Response, *, operation: str, secrets: tuple[str
         request_id=request_id,
         retry_after=retry_after,
     )
+
+
+def _forbidden_hint(operation: str) -> str:
+    """What a 403 means: the permission the operation needs, and where keys get it."""
+    if is_case_operation(operation):
+        permission = PERMISSIONS.get(operation, "case:Read")
+        return (
+            f"Coralogix refused the API key (403): it needs the `{permission}` permission "
+            "(Settings → API Keys; Cases ship no preset: add each case permission to the key)."
+        )
+    permission = PERMISSIONS.get(operation, "incidents:read")
+    hint = (
+        f"Coralogix refused the API key (403): it needs the `{permission}` permission "
+        "(Settings → API Keys; the 'Incidents' preset grants it)."
+    )
+    if operation == "acknowledge":
+        hint += " Acknowledging also requires a personal (user-owned) API key, not a team key."
+    return hint

@@ -1,7 +1,8 @@
-"""Where each incidents operation lives in each Coralogix path family.
+"""Where each incidents operation lives in each Coralogix path family, and where each Cases operation lives.
 
 The legacy family (`lts`, the default) is the one of the product spec and `incidents-lts.yaml`;
 the versioned family (`5`, or the frozen `4` with identical incident paths) is `incidents-v5.yaml`.
+Cases (`cases-v5.yaml`) live in the v5 family only, whichever family the incidents use.
 """
 
 from __future__ import annotations
@@ -82,3 +83,34 @@ def _versioned(version: str) -> Routes:
 def routes_for(version: ApiVersion) -> Routes:
     """The routes of the configured path family."""
     return LEGACY if version is ApiVersion.LTS else _versioned(version.value)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRoutes:
+    """Where each Cases operation lives (cases-v5.yaml). Paths with `{id}` take a UUID or a readable id."""
+
+    base: str
+    bulk_resolve: str  # POST {"ids", "reason"}
+    resolve: str  # PUT {"reason"}
+    bulk_close: str  # POST {"ids"}
+    close: str  # POST, no body
+    acknowledge: str  # PUT, no body (the bulk form needs a Coralogix user as `actor`)
+    get: str  # GET
+    list: str  # POST {"filters", "orderBy", "pagination"}
+    comments: str  # POST {"text"}
+    deep_links: str  # GET
+
+
+# Cases are published only in the versioned family; v5 is the one the spec in tests/contracts comes from.
+CASES = CaseRoutes(
+    base="/mgmt/openapi/5",
+    bulk_resolve="/cases/resolved/v1",
+    resolve="/cases/resolved/v1/{id}",
+    bulk_close="/cases/closed/v1",
+    close="/cases/closed/v1/{id}",
+    acknowledge="/cases/acknowledged/v1/{id}",
+    get="/cases/cases/v1/{id}",
+    list="/cases/cases/v1",
+    comments="/cases/cases/v1/{id}/comments",
+    deep_links="/cases/cases/v1/{id}/deep-links",
+)

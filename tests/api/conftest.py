@@ -1,4 +1,4 @@
-"""Fixtures for the Coralogix client tests: a client factory on a MockTransport and a recording sleep."""
+"""Fixtures for the Coralogix client tests: client factories on a MockTransport and a recording sleep."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.api import ApiVersion, CoralogixClient, RetryPolicy
-from tests.fakes.http import ClientFactory, RecordingSleep, coralogix_client
+from bot.api import ApiVersion, CasesClient, CoralogixClient, RetryPolicy
+from tests.fakes.http import CasesFactory, ClientFactory, RecordingSleep, cases_client, coralogix_client
 
 
 @pytest.fixture
@@ -30,6 +30,21 @@ async def make_client(sleep: RecordingSleep) -> AsyncIterator[ClientFactory]:
         retry: RetryPolicy | None = None,
     ) -> CoralogixClient:
         client = coralogix_client(httpx.MockTransport(handler), version=version, retry=retry, sleep=sleep)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+async def make_cases_client(sleep: RecordingSleep) -> AsyncIterator[CasesFactory]:
+    """Build Cases clients for EU1 on a MockTransport handler (retries off unless given); closed afterwards."""
+    clients: list[CasesClient] = []
+
+    def factory(handler: Callable[[httpx.Request], Any], *, retry: RetryPolicy | None = None) -> CasesClient:
+        client = cases_client(httpx.MockTransport(handler), retry=retry, sleep=sleep)
         clients.append(client)
         return client
 

@@ -10,26 +10,21 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import yaml
-from openapi_core import OpenAPI
-from openapi_core.datatypes import RequestParameters
 from openapi_core.testing import MockResponse
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from bot.api import ApiVersion, CoralogixClient, IncidentFilter, IncidentSeverity, IncidentStatus
 from bot.api.routes import REGION_HOSTS, Region, routes_for
 from bot.services.incidents import IncidentService
-from tests.conftest import SPECS
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, load_fixture, make_incident
 from tests.fakes.http import ClientFactory, coralogix_client, ok
+from tests.fakes.openapi import CapturedRequest, Contract, strip_oneof_group_names, usable_spec
+from tests.fakes.openapi import raw_spec as published
 
 SPEC_FILES = {"lts": "incidents-lts.yaml", "v5": "incidents-v5.yaml"}
 # Names the specs list as `required` although they are proto oneof group names, never JSON keys.
@@ -77,118 +72,46 @@ CANNED = {
 # -- loading the specs ------------------------------------------------------------------------
 
 
-def strip_oneof_group_names(node: Any, removed: set[str] | None = None) -> set[str]:
-    """Drop from every `required` list the names that are not in that schema's `properties`; return them.
-
-    Why: the specs are generated from Coralogix's protos, and the generator lists proto `oneof` GROUP
-    names as required (`originator`, `incident_event_payload` / `incidentEventPayload`, `field`). Those
-    are never JSON keys: on the wire a oneof is just one of its member fields (notes §5), so no real
-    request or response could satisfy them. OpenAPI 3.0 forbids an empty `required`, so a list that
-    ends up empty is removed.
-    """
-    removed = set() if removed is None else removed
-    if isinstance(node, dict):
-        required, properties = node.get("required"), node.get("properties")
-        if isinstance(required, list) and isinstance(properties, dict):
-            removed.update(name for name in required if name not in properties)
-            kept = [name for name in required if name in properties]
-            if kept:
-                node["required"] = kept
-            else:
-                del node["required"]
-        for value in node.values():
-            strip_oneof_group_names(value, removed)
-    elif isinstance(node, list):
-        for value in node:
-            strip_oneof_group_names(value, removed)
-    return removed
-
-
-@functools.cache
 def raw_spec(name: str) -> dict[str, Any]:
     """A spec file exactly as published."""
-    document: dict[str, Any] = yaml.safe_load(Path(SPECS, SPEC_FILES[name]).read_text())
-    return document
+    return published(SPEC_FILES[name])
 
 
 @functools.cache
-def spec_for(version: ApiVersion) -> dict[str, Any]:
-    """The spec of a path family, with the oneof quirk stripped.
+def contract_for(version: ApiVersion) -> Contract:
+    """The contract of a path family, with the oneof quirk stripped.
 
     v4 has no spec of its own here: its incident paths are identical to v5's (notes §2, §3), so it is
     checked against the v5 spec with the server URLs moved to /mgmt/openapi/4.
     """
-    document = copy.deepcopy(raw_spec("lts" if version is ApiVersion.LTS else "v5"))
-    strip_oneof_group_names(document)
+    document = usable_spec(SPEC_FILES["lts" if version is ApiVersion.LTS else "v5"])
     if version is ApiVersion.V4:
         document["servers"] = [
             {"url": s["url"].replace("/mgmt/openapi/5", "/mgmt/openapi/4")} for s in document["servers"]
         ]
-    return document
+    return Contract(document)
 
 
-@functools.cache
-def openapi_for(version: ApiVersion) -> OpenAPI:
+def openapi_for(version: ApiVersion) -> Any:
     """openapi-core's validator for a path family (the spec itself is validated on the way)."""
-    return OpenAPI.from_dict(spec_for(version))
-
-
-class CapturedRequest:
-    """An `httpx.Request` seen through openapi-core's Request protocol."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        self.host_url = f"{request.url.scheme}://{request.url.netloc.decode()}"
-        self.path = request.url.path
-        self.method = request.method.lower()
-        self.body: bytes | None = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-        )
+    return contract_for(version).openapi
 
 
 def operation_id(version: ApiVersion, request: httpx.Request) -> str | None:
     """The operationId whose path template and method match the request, after the family's base path."""
-    spec = spec_for(version)
-    base = urlsplit(spec["servers"][0]["url"]).path
-    path = request.url.path.removeprefix(base)
-    for template, item in spec["paths"].items():
-        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, path) and request.method.lower() in item:
-            found: str = item[request.method.lower()]["operationId"]
-            return found
-    return None
-
-
-def _explain(error: BaseException) -> str:
-    """An openapi-core failure with the jsonschema errors behind it."""
-    lines = [f"{type(error).__name__}: {error}"]
-    cause = error.__cause__
-    while cause is not None:
-        lines.append(f"  caused by {type(cause).__name__}: {cause}")
-        lines.extend(f"    - {e.message} at {list(e.absolute_path)}" for e in getattr(cause, "schema_errors", ()))
-        cause = cause.__cause__
-    return "\n".join(lines)
+    return contract_for(version).operation_id(request)
 
 
 def assert_request_valid(version: ApiVersion, request: httpx.Request) -> None:
     """The request matches an operation of its family's spec: method, path, parameters, security, body."""
-    try:
-        openapi_for(version).validate_request(CapturedRequest(request))
-    except Exception as error:  # noqa: BLE001 - any openapi-core failure is a contract failure, shown in full
-        pytest.fail(f"{request.method} {request.url} breaks the {version.value} spec:\n{_explain(error)}")
+    if problem := contract_for(version).request_problem(request):
+        pytest.fail(f"({version.value}) {problem}")
 
 
 def assert_response_valid(version: ApiVersion, request: httpx.Request, status: int, body: Any) -> None:
     """The answer validates against the schema the spec gives that operation for `status`."""
-    response = MockResponse(json.dumps(body).encode(), status_code=status)
-    try:
-        openapi_for(version).validate_response(CapturedRequest(request), response)
-    except Exception as error:  # noqa: BLE001 - see assert_request_valid
-        pytest.fail(
-            f"answer to {request.method} {request.url.path} breaks the {version.value} spec:\n{_explain(error)}"
-        )
+    if problem := contract_for(version).response_problem(request, status, body):
+        pytest.fail(f"({version.value}) {problem}")
 
 
 # -- the specs themselves ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The one fake Coralogix incidents API of the tests: in memory, both path families, every call recorded.
+"""The one fake Coralogix of the tests: the incidents API in both path families and Cases, in memory, every
+call recorded.
 
 One core answers a request (method, path, query, JSON body → status, JSON, headers); two adapters
 put it where the code under test looks for Coralogix:
@@ -7,9 +8,12 @@ put it where the code under test looks for Coralogix:
 - `app()`: an aiohttp application, served on loopback (`tests.fakes.server.serving`) for the
   end-to-end tests, which point the bot at it with CORALOGIX_API_URL.
 
-The paths come from `bot.api.routes.routes_for`, so a route change breaks the fake loudly. A request
-the fake does not know is a test failure: the transport raises `UnexpectedRequest` into the code
-under test, and the aiohttp app answers 501 and lists it in `unexpected` (the e2e harness fails on it).
+The paths come from `bot.api.routes` (`routes_for`, `CASES`), so a route change breaks the fake loudly.
+A request the fake does not know is a test failure: the transport raises `UnexpectedRequest` into the
+code under test, and the aiohttp app answers 501 and lists it in `unexpected` (the e2e harness fails
+on it). Cases calls (`cases`, a `tests.fakes.cases.FakeCases`: its stored cases, lifecycle and knobs)
+are also checked against cases-v5.yaml, request and 200 answer alike: a mismatch is a
+`ContractViolation`, an `UnexpectedRequest` listed in `violations` too.
 
 Knobs, all plain attributes a test sets before or during a run:
 
@@ -48,6 +52,8 @@ from aiohttp import web
 
 from bot.api import ApiVersion
 from bot.api.routes import routes_for
+from tests.fakes.cases import CASE_OPERATIONS, CaseOperation, FakeCases
+from tests.fakes.openapi import Contract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 API_KEY = "cxtp_Zr8KqW3mN5vB7xT1yU4oP6sD9fG2hJ0l"  # distinctive, so a leak is easy to spot
@@ -55,8 +61,10 @@ RESOLVED_AT = "2026-03-14T12:30:00.125Z"
 TRIGGERED = "INCIDENT_STATUS_TRIGGERED"
 RESOLVED = "INCIDENT_STATUS_RESOLVED"
 
-Operation = Literal["resolve", "acknowledge", "get", "batch_get", "list"]
-OPERATIONS: tuple[Operation, ...] = get_args(Operation)
+IncidentOperation = Literal["resolve", "acknowledge", "get", "batch_get", "list"]
+Operation = IncidentOperation | CaseOperation
+OPERATIONS: tuple[Operation, ...] = (*get_args(IncidentOperation), *CASE_OPERATIONS)
+CASES_SPEC = "cases-v5.yaml"
 # The message Coralogix (or the proxy in front of it) sends with each status, in the tests' words.
 MESSAGES = {
     400: "invalid argument",
@@ -125,12 +133,16 @@ class UnexpectedRequest(AssertionError):
     """A request the fake Coralogix does not serve: a test failure, never an answer."""
 
 
+class ContractViolation(UnexpectedRequest):
+    """A Cases request, or the fake's answer to it, that breaks cases-v5.yaml."""
+
+
 @dataclass
 class CxCall:
     """One request the fake received and, once answered, its response (what contract tests validate)."""
 
     operation: Operation
-    ids: list[str]  # the incident ids the call names, in its order
+    ids: list[str]  # the incident or case ids the call names, in its order
     request: httpx.Request
     response: httpx.Response | None = None  # None while the call is still being answered
 
@@ -165,6 +177,7 @@ class FakeCoralogix:
     """State, knobs and recordings of the fake (see the module docstring for what each knob does)."""
 
     incidents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cases: FakeCases = field(default_factory=FakeCases)
     versions: tuple[ApiVersion, ...] = tuple(ApiVersion)
     # Timing.
     delay: float = 0.0
@@ -183,6 +196,7 @@ class FakeCoralogix:
     # Recordings.
     calls: list[CxCall] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
     completed: int = 0
     max_in_flight: Counter[str] = field(default_factory=Counter)
     _in_flight: Counter[str] = field(default_factory=Counter)
@@ -262,11 +276,22 @@ class FakeCoralogix:
             self.completed += 1
         headers = {"x-request-id": request_id, **headers}
         call.response = httpx.Response(status, json=body, headers=headers, request=request)
+        if operation in CASE_OPERATIONS and status == 200:  # error bodies are schema-less in the spec
+            self._conform(Contract.of(CASES_SPEC).response_problem(request, status, body))
         return call.response
+
+    def _conform(self, problem: str | None) -> None:
+        """Fail the test at once when an exchange breaks the spec."""
+        if problem is not None:
+            self.violations.append(problem)
+            self.unexpected.append(problem)
+            raise ContractViolation(problem)
 
     def _parse(self, request: httpx.Request) -> tuple[Operation, list[str]]:
         """Which operation the request is, and the ids it names; anything else is `UnexpectedRequest`."""
         method, path = request.method, request.url.path
+        if (case_call := self.cases.route(request)) is not None:
+            return case_call
         for version in self.versions:
             routes = routes_for(version)
             if not path.startswith(f"{routes.base}/"):
@@ -293,9 +318,13 @@ class FakeCoralogix:
         """The status, JSON body and headers of the answer."""
         if call.headers.get("Authorization") != f"Bearer {API_KEY}":
             return 401, error_body(401), {}
+        if operation in CASE_OPERATIONS:  # after the key check: a wrong key is Coralogix's 401, not ours
+            self._conform(Contract.of(CASES_SPEC).request_problem(call.request))
         status = self.path_statuses.get(call.path) or self.statuses.get(operation)
         if status is not None:
             return status, error_body(status), {}
+        if operation in CASE_OPERATIONS:
+            return self.cases.answer(operation, call.ids, call.body)
         if operation == "resolve":
             return self._resolve(call.ids)
         if operation == "acknowledge":

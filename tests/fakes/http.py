@@ -1,6 +1,6 @@
-"""Small helpers for the Coralogix client's unit tests, plugged in at the transport seam.
+"""Small helpers for the Coralogix clients' unit tests, plugged in at the transport seam.
 
-`coralogix_client` builds the real client on a transport, `Script` answers from a fixed list
+`coralogix_client` and `cases_client` build the real clients on a transport, `Script` answers from a fixed list
 instead of a fake API, `ok` is a 200 JSON answer, and `RecordingSleep` stands in for
 `asyncio.sleep` in the client's retries. The fake Coralogix itself lives in `tests.fakes.coralogix`.
 """
@@ -14,11 +14,12 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from bot.api import ApiVersion, CoralogixClient, RetryPolicy
+from bot.api import ApiVersion, CasesClient, CoralogixClient, RetryPolicy
 from bot.api.routes import REGION_HOSTS, Region
 from tests.fakes.coralogix import API_KEY
 
 ClientFactory = Callable[..., CoralogixClient]  # the `make_client` fixture of tests/api
+CasesFactory = Callable[..., CasesClient]  # the `make_cases_client` fixture of tests/api
 Answer = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
@@ -49,6 +50,19 @@ def coralogix_client(
         host=REGION_HOSTS[Region.EU1],
         api_key=SecretStr(API_KEY),
         version=version,
+        retry=retry or RetryPolicy.off(),
+        transport=transport,
+        sleep=sleep or RecordingSleep(),
+    )
+
+
+def cases_client(
+    transport: httpx.AsyncBaseTransport, *, retry: RetryPolicy | None = None, sleep: RecordingSleep | None = None
+) -> CasesClient:
+    """The real Cases client for EU1 with the fake's API key, on `transport`; retries off unless given."""
+    return CasesClient(
+        host=REGION_HOSTS[Region.EU1],
+        api_key=SecretStr(API_KEY),
         retry=retry or RetryPolicy.off(),
         transport=transport,
         sleep=sleep or RecordingSleep(),
