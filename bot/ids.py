@@ -23,6 +23,8 @@ class BlockId(StrEnum):
     SUMMARY_IN_FLIGHT = "summary_in_flight"
     SUMMARY_ACKNOWLEDGED = "summary_acknowledged"
     SUMMARY_ALREADY_ACKNOWLEDGED = "summary_already_acknowledged"
+    SUMMARY_CLOSED = "summary_closed"
+    SUMMARY_ALREADY_CLOSED = "summary_already_closed"
     SUMMARY_FOOTER = "summary_footer"
     # Alert messages: each render appends its version, so every update carries new block ids.
     ALERT_HEAD = "alert_head"

@@ -14,6 +14,8 @@ MARKS: dict[Outcome, str] = {
     Outcome.ACKNOWLEDGED: ":eyes:",
     Outcome.ALREADY_RESOLVED: ":ballot_box_with_check:",
     Outcome.ALREADY_ACKNOWLEDGED: ":eyes:",
+    Outcome.CLOSED: ":file_folder:",
+    Outcome.ALREADY_CLOSED: ":file_folder:",
     Outcome.IN_FLIGHT: ":hourglass_flowing_sand:",
     Outcome.NOT_FOUND: ":grey_question:",
     Outcome.REFUSED: ":no_entry:",
@@ -46,12 +48,14 @@ def click_answer(verb: Verb, report: Report) -> str | None:
         return None
     result = report.results[0]
     mark = MARKS[result.outcome]
-    if result.outcome in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED):
+    if result.outcome in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.CLOSED):
         return None
     if result.outcome is Outcome.ALREADY_RESOLVED:
         return f"{mark} Already resolved by {_who(result.by, 'Coralogix')}{_when(result)}."
     if result.outcome is Outcome.ALREADY_ACKNOWLEDGED:
         return f"{mark} Already acknowledged by {_who(result.by, 'someone')}."
+    if result.outcome is Outcome.ALREADY_CLOSED:
+        return f"{mark} Already closed{_when(result)}: a closed case cannot be changed."
     if result.outcome is Outcome.IN_FLIGHT:
         doing = _DOING.get(result.reason or "", "resolved")
         return f"{mark} Already being {doing} by {_who(result.by, 'someone')}."
@@ -87,6 +91,10 @@ def home_notice(report: Report, name: str) -> str:
         return f"{mark} Resolved *{name}*."
     if result.outcome is Outcome.ALREADY_RESOLVED:
         return f"{mark} *{name}* was already resolved."
+    if result.outcome is Outcome.CLOSED:
+        return f"{mark} Closed *{name}*."
+    if result.outcome is Outcome.ALREADY_CLOSED:
+        return f"{mark} *{name}* was already closed."
     if result.outcome is Outcome.IN_FLIGHT:
         return (
             f"{mark} *{name}* is being {_DOING.get(result.reason or '', 'resolved')} by {_who(result.by, 'someone')}."

@@ -42,6 +42,8 @@ HEADINGS: dict[Outcome, tuple[str, BlockId]] = {
         f"{MARKS[Outcome.ALREADY_ACKNOWLEDGED]} *Already acknowledged*",
         BlockId.SUMMARY_ALREADY_ACKNOWLEDGED,
     ),
+    Outcome.CLOSED: (f"{MARKS[Outcome.CLOSED]} *Closed*", BlockId.SUMMARY_CLOSED),
+    Outcome.ALREADY_CLOSED: (f"{MARKS[Outcome.ALREADY_CLOSED]} *Already closed*", BlockId.SUMMARY_ALREADY_CLOSED),
 }
 # Outcomes that carry a reason worth a line of its own.
 EXPLAINED = (Outcome.FAILED, Outcome.NOT_FOUND, Outcome.REFUSED)
@@ -105,6 +107,8 @@ def _counts(report: Report) -> str:
         f"{len(report.of(o))} {word}"
         for o, word in (
             (Outcome.ALREADY_RESOLVED, "already resolved"),
+            (Outcome.CLOSED, "closed"),
+            (Outcome.ALREADY_CLOSED, "already closed"),
             (Outcome.IN_FLIGHT, "being resolved by someone else"),
             (Outcome.NOT_FOUND, "not found"),
             (Outcome.REFUSED, "not allowed"),

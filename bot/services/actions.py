@@ -14,12 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.api import Incident
+from bot.api import Case, Incident
 
 # Slack's response_url takes 5 posts within 30 minutes of the request; after that, other routes.
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 # What of an incident a report keeps (and the journal stores): enough to render every summary.
 _KEPT = {"id", "name", "severity", "status", "state", "display_labels", "contextual_labels", "created_at", "closed_at"}
+_CASE_KEPT = {"id", "readable_id", "title", "status", "priority", "labels", "create_time", "update_time"}
 
 
 class Verb(StrEnum):
@@ -64,12 +65,14 @@ class Action(BaseModel):
 
 
 class Outcome(StrEnum):
-    """What became of one incident in one action."""
+    """What became of one incident (or case) in one action."""
 
     RESOLVED = "resolved"  # this action resolved it
     ACKNOWLEDGED = "acknowledged"  # this action acknowledged it
+    CLOSED = "closed"  # this action closed it (cases only)
     ALREADY_RESOLVED = "already_resolved"
     ALREADY_ACKNOWLEDGED = "already_acknowledged"
+    ALREADY_CLOSED = "already_closed"  # a closed case: past resolved, and it cannot be reopened
     IN_FLIGHT = "in_flight"  # another action is working on it right now
     NOT_FOUND = "not_found"
     REFUSED = "refused"  # the access policy said no
@@ -78,14 +81,27 @@ class Outcome(StrEnum):
     @property
     def done(self) -> bool:
         """The incident is where the person wanted it (by this action or before it)."""
-        return self in {Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.ALREADY_RESOLVED, Outcome.ALREADY_ACKNOWLEDGED}
+        return self in _DONE
+
+
+_DONE = frozenset(
+    {
+        Outcome.RESOLVED,
+        Outcome.ACKNOWLEDGED,
+        Outcome.CLOSED,
+        Outcome.ALREADY_RESOLVED,
+        Outcome.ALREADY_ACKNOWLEDGED,
+        Outcome.ALREADY_CLOSED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
 class IdResult:
-    """The outcome of one incident id. `reason`: why it failed or was refused (or, IN_FLIGHT, the verb
-    the other action is doing); `by` and `at`: who acted on it and when, when it was someone else;
-    `rule`: the access-policy rule that allowed or refused it (`rule 2 (name)`, `default`)."""
+    """The outcome of one incident or case id. `reason`: why it failed or was refused (or, IN_FLIGHT, the
+    verb the other action is doing); `by` and `at`: who acted on it and when, when it was someone else;
+    `rule`: the access-policy rule that allowed or refused it (`rule 2 (name)`, `default`); `case`: the
+    case as Coralogix last showed it, for a case id (`incident` stays None then)."""
 
     id: str
     outcome: Outcome
@@ -94,12 +110,15 @@ class IdResult:
     by: str | None = None
     at: datetime | None = None
     rule: str | None = None
+    case: Case | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """For the journal: the outcome and the incident fields the summaries show."""
+        """For the journal: the outcome and the incident (or case) fields the summaries show."""
         data: dict[str, Any] = {"id": self.id, "outcome": self.outcome.value}
         if self.incident is not None:
             data["incident"] = self.incident.model_dump(mode="json", include=_KEPT, exclude_none=True)
+        if self.case is not None:
+            data["case"] = self.case.model_dump(mode="json", include=_CASE_KEPT, exclude_none=True)
         for name in ("reason", "by", "rule"):
             if value := getattr(self, name):
                 data[name] = value
@@ -110,7 +129,7 @@ class IdResult:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IdResult:
         """Back from the journal."""
-        incident = data.get("incident")
+        incident, case = data.get("incident"), data.get("case")
         return cls(
             id=data["id"],
             outcome=Outcome(data["outcome"]),
@@ -119,6 +138,7 @@ class IdResult:
             by=data.get("by"),
             at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
             rule=data.get("rule"),
+            case=Case.model_validate(case) if case else None,
         )
 
 

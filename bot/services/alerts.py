@@ -197,8 +197,10 @@ class AlertService:
         for result in results:
             if not result.outcome.done:
                 continue
-            ours = result.outcome in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED)
-            verb = Verb.RESOLVE if result.outcome in (Outcome.RESOLVED, Outcome.ALREADY_RESOLVED) else Verb.ACKNOWLEDGE
+            ours = result.outcome in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.CLOSED)
+            # A closed case is past resolved: its alert message shows it resolved.
+            acknowledged = result.outcome in (Outcome.ACKNOWLEDGED, Outcome.ALREADY_ACKNOWLEDGED)
+            verb = Verb.ACKNOWLEDGE if acknowledged else Verb.RESOLVE
             by = action.user if ours else result.by
             via = action.surface.value if ours else (None if result.by else CORALOGIX)
             line = ThreadLine(

@@ -24,7 +24,7 @@ def one(outcome: Outcome, **fields: object) -> Report:
     return Report(results=[IdResult(INCIDENT, outcome, **fields)])  # type: ignore[arg-type]  # test fields
 
 
-@pytest.mark.parametrize("outcome", [Outcome.RESOLVED, Outcome.ACKNOWLEDGED])
+@pytest.mark.parametrize("outcome", [Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.CLOSED])
 def test_done_says_nothing(outcome: Outcome) -> None:
     """When the action worked the message itself shows it: no reply."""
     assert click_answer(Verb.RESOLVE, one(outcome)) is None
@@ -87,7 +87,9 @@ def test_failed_shows_reason_and_error_id() -> None:
     )
 
 
-@pytest.mark.parametrize("outcome", [o for o in Outcome if o not in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED)])
+@pytest.mark.parametrize(
+    "outcome", [o for o in Outcome if o not in (Outcome.RESOLVED, Outcome.ACKNOWLEDGED, Outcome.CLOSED)]
+)
 def test_every_answer_is_escaped(outcome: Outcome) -> None:
     """Every outcome that gets an answer carries no ping or disguised link from outside, even in the error id."""
     report = Report(results=[IdResult(INCIDENT, outcome, reason=EVIL, by=OTHER, at=AT)], error_id="<!here>")
@@ -112,3 +114,12 @@ def test_home_notice_words() -> None:
     assert home_notice(Report(problem="key refused", error_id="E2"), "") == (
         ":warning: Could not resolve: key refused (error id `E2`)"
     )
+
+
+def test_closed_case_words() -> None:
+    """A case already closed says so (it cannot be changed); App Home names what was closed."""
+    assert click_answer(Verb.RESOLVE, one(Outcome.ALREADY_CLOSED)) == (
+        ":file_folder: Already closed: a closed case cannot be changed."
+    )
+    assert home_notice(one(Outcome.CLOSED), "db") == ":file_folder: Closed *db*."
+    assert home_notice(one(Outcome.ALREADY_CLOSED), "db") == ":file_folder: *db* was already closed."

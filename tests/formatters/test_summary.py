@@ -118,6 +118,18 @@ def test_empty_groups_are_left_out() -> None:
     assert block_ids == [BlockId.SUMMARY_HEADER, BlockId.SUMMARY_RESOLVED, BlockId.SUMMARY_FOOTER]
 
 
+def test_every_outcome_has_a_heading() -> None:
+    """No outcome falls out of the summary: closed and already-closed cases get sections and counts too."""
+    results = [IdResult(uuid(i), outcome) for i, outcome in enumerate(Outcome)]
+    message = render(Report(results))
+    text = " ".join(strings(message.blocks))
+    assert all(uuid(i) in text for i in range(len(results)))
+    block_ids = {b.get("block_id") for b in message.blocks}
+    assert {BlockId.SUMMARY_CLOSED, BlockId.SUMMARY_ALREADY_CLOSED} <= block_ids
+    assert "1 closed" in message.blocks[0]["text"]["text"]
+    assert "1 already closed" in message.blocks[0]["text"]["text"]
+
+
 def test_group_headings_and_members() -> None:
     """Each group's section names its outcome and lists its own incidents only."""
     message = render(mixed_report(4))
