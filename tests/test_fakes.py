@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bot.api import ApiVersion
-from bot.api.routes import routes_for
+from bot.api.routes import CASES, routes_for
 from tests.fakes.coralogix import API_KEY, FakeCoralogix, UnexpectedRequest
 from tests.fakes.server import serve_app
 
@@ -68,3 +68,18 @@ async def test_unexpected_request_on_loopback_is_501_and_listed() -> None:
     assert answer.status_code == 501
     assert [line.split(" ", 1)[0] for line in fake.unexpected] == ["POST"]
     assert fake.unexpected[0].endswith(f"{routes.base}{routes.resolve}")
+
+
+async def test_cases_on_loopback_are_checked_against_the_spec() -> None:
+    """Served on loopback, the fake judges Cases calls as if sent to Coralogix: a good one is answered, a bad
+    one is 501 and listed."""
+    fake = FakeCoralogix()
+    fake.cases.add(ID)
+    path = f"{CASES.base}/cases/resolved/v1"
+    async with serve_app(fake.app()) as url, httpx.AsyncClient(base_url=url, headers=AUTH) as http:
+        good = await http.post(path, json={"ids": [ID], "reason": "rolled back"})
+        bad = await http.post(path, json={"ids": [ID], "reason": "x" * 4097})
+
+    assert good.status_code == 200 and good.json()["cases"][0]["status"] == "CASE_STATUS_RESOLVED"
+    assert bad.status_code == 501 and "breaks the spec" in bad.json()["message"]
+    assert len(fake.violations) == 1 and fake.unexpected == fake.violations

@@ -277,7 +277,7 @@ class FakeCoralogix:
         headers = {"x-request-id": request_id, **headers}
         call.response = httpx.Response(status, json=body, headers=headers, request=request)
         if operation in CASE_OPERATIONS and status == 200:  # error bodies are schema-less in the spec
-            self._conform(Contract.of(CASES_SPEC).response_problem(request, status, body))
+            self._conform(Contract.of(CASES_SPEC).response_problem(request, status, body, any_host=True))
         return call.response
 
     def _conform(self, problem: str | None) -> None:
@@ -319,7 +319,7 @@ class FakeCoralogix:
         if call.headers.get("Authorization") != f"Bearer {API_KEY}":
             return 401, error_body(401), {}
         if operation in CASE_OPERATIONS:  # after the key check: a wrong key is Coralogix's 401, not ours
-            self._conform(Contract.of(CASES_SPEC).request_problem(call.request))
+            self._conform(Contract.of(CASES_SPEC).request_problem(call.request, any_host=True))
         status = self.path_statuses.get(call.path) or self.statuses.get(operation)
         if status is not None:
             return status, error_body(status), {}

@@ -63,13 +63,13 @@ def usable_spec(file_name: str) -> dict[str, Any]:
 
 
 class CapturedRequest:
-    """An `httpx.Request` seen through openapi-core's Request protocol."""
+    """An `httpx.Request` seen through openapi-core's Request protocol (`host_url` to pretend another host)."""
 
-    def __init__(self, request: httpx.Request) -> None:
+    def __init__(self, request: httpx.Request, host_url: str | None = None) -> None:
         from openapi_core.datatypes import RequestParameters  # imported late: the e2e fakes rarely need it
         from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-        self.host_url = f"{request.url.scheme}://{request.url.netloc.decode()}"
+        self.host_url = host_url or f"{request.url.scheme}://{request.url.netloc.decode()}"
         self.path = request.url.path
         self.method = request.method.lower()
         self.body: bytes | None = request.content or None
@@ -124,21 +124,28 @@ class Contract:
                 return found
         return None
 
-    def request_problem(self, request: httpx.Request) -> str | None:
-        """Why the request breaks the spec (method, path, parameters, security, body), or None."""
+    def request_problem(self, request: httpx.Request, *, any_host: bool = False) -> str | None:
+        """Why the request breaks the spec (method, path, parameters, security, body), or None.
+        `any_host`: judge it as if sent to the spec's first server (a fake on loopback)."""
         try:
-            self.openapi.validate_request(CapturedRequest(request))
+            self.openapi.validate_request(self._captured(request, any_host))
         except Exception as error:  # noqa: BLE001 - any openapi-core failure is a contract failure, shown in full
             return f"{request.method} {request.url} breaks the spec:\n{explain(error)}"
         return None
 
-    def response_problem(self, request: httpx.Request, status: int, body: Any) -> str | None:
+    def response_problem(self, request: httpx.Request, status: int, body: Any, *, any_host: bool = False) -> str | None:
         """Why the answer breaks the schema the spec gives the operation for `status`, or None."""
         from openapi_core.testing import MockResponse
 
         response = MockResponse(json.dumps(body).encode(), status_code=status)
         try:
-            self.openapi.validate_response(CapturedRequest(request), response)
+            self.openapi.validate_response(self._captured(request, any_host), response)
         except Exception as error:  # noqa: BLE001 - see request_problem
             return f"answer {status} to {request.method} {request.url.path} breaks the spec:\n{explain(error)}"
         return None
+
+    def _captured(self, request: httpx.Request, any_host: bool) -> CapturedRequest:
+        if not any_host:
+            return CapturedRequest(request)
+        server = urlsplit(self.document["servers"][0]["url"])
+        return CapturedRequest(request, host_url=f"{server.scheme}://{server.netloc}")
