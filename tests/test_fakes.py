@@ -71,8 +71,7 @@ async def test_unexpected_request_on_loopback_is_501_and_listed() -> None:
 
 
 async def test_cases_on_loopback_are_checked_against_the_spec() -> None:
-    """Served on loopback, the fake judges Cases calls as if sent to Coralogix: a good one is answered, a bad
-    one is 501 and listed."""
+    """On loopback the fake judges Cases calls as if sent to Coralogix: good ones answered, bad ones 501 and listed."""
     fake = FakeCoralogix()
     fake.cases.add(ID)
     path = f"{CASES.base}/cases/resolved/v1"
