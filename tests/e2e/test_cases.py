@@ -306,3 +306,18 @@ async def test_a_failed_comment_changes_no_outcome() -> None:
         assert cx.calls_of("case_comment") and cx.cases.comments == {}
         (record,) = await bot.runtime.store.audit.query()
         assert record.outcomes == {"CASE-102": "resolved"}
+
+
+async def test_the_comment_falls_back_to_ids_when_slack_gives_no_names() -> None:
+    """Without users.info answers and channels:read, the comment names the user id and the channel id, and
+    the channel is asked once for two actions."""
+    cx = cases_fake()
+    async with running_bot(cx, CORALOGIX_ENTITY="cases") as bot:
+        await bot.command("CASE-101")
+        await summary(bot)
+        await bot.command("CASE-102")
+        await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == 2, what="second summary")
+        await bot.settle()
+        assert cx.cases.comments[P1_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
+        assert cx.cases.comments[P2_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
+        assert len(bot.slack.called("conversations.info")) == 1
