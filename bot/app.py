@@ -29,11 +29,13 @@ from bot.services.auditing import AuditTrail
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
+from bot.services.storms import RENDER_EVERY, StormService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
+from bot.slack_storms import SlackStormPublisher
 from bot.slack_writes import SlackWriter
 from bot.store import JobKind, Journal, Store
 from bot.store.leases import Leases
@@ -44,6 +46,9 @@ from bot.worker import Chore, Worker
 logger = logging.getLogger(__name__)
 # Messages left on "Resolving…" by an action that will never finish get their buttons back this often.
 RECOVER_EVERY = 60.0
+# How often the leader looks for storms to show or end (each message is updated at most once per
+# `Timings.storm_render_every`; a new or ended storm is shown at the next look).
+STORM_LOOK_EVERY = 1.0
 
 
 def build_coralogix(
@@ -114,6 +119,7 @@ class Timings:
     lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
+    storm_render_every: float = RENDER_EVERY  # between updates of one storm message
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +199,20 @@ async def build_runtime(
     slack_client = build_slack_client(settings, metrics)
     writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
+    storms = StormService(
+        store.storms,
+        SlackStormPublisher(writer),
+        threshold=settings.STORM_THRESHOLD,
+        quiet=settings.STORM_QUIET,
+        render_every=timings.storm_render_every,
+    )
     alerts = AlertService(
         alerts=store.alerts,
         incidents=incidents,
         publisher=SlackAlertPublisher(writer),
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
+        storms=storms,
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
@@ -219,6 +233,7 @@ async def build_runtime(
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
+        Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick),
     ]
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
@@ -242,6 +257,7 @@ async def build_runtime(
         directory=directory,
         audit=audit,
         writer=writer,
+        storms=storms,
     )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)
