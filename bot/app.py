@@ -270,10 +270,12 @@ def access_policy(settings: Settings) -> Policy:
 
 
 async def _prune(store: Store, journal: Journal, settings: Settings) -> None:
-    """Old resolved alert messages, processed event ids, finished jobs and claims, old audit records."""
+    """Old resolved alert messages, processed event ids, finished jobs and claims, ended storms, old audit
+    records."""
     retention = timedelta(days=settings.RETENTION_DAYS)
     await prune(store.engine, retention=retention)
     cutoff = datetime.now(UTC) - retention
     await journal.prune(cutoff)
     await store.claims.prune(cutoff)
+    await store.storms.prune(cutoff)
     await store.audit.prune(datetime.now(UTC) - timedelta(days=settings.AUDIT_RETENTION_DAYS))

@@ -37,8 +37,11 @@ NAME_LIMIT = 150  # characters of an alert name, before escaping
 
 
 def severity_of(record: AlertRecord) -> IncidentSeverity | None:
-    """The alert's severity on Coralogix's scale (None: not given or not understood)."""
-    return AlertNotification.stored(record.notification).incident_severity
+    """The alert's severity on Coralogix's scale (None: not given or not understood); read without
+    validating the whole stored notification again (a storm may hold thousands)."""
+    word = record.notification.get("severity")
+    unchecked = AlertNotification.model_construct(alert_id="", alert_name="", severity=str(word) if word else None)
+    return unchecked.incident_severity
 
 
 def rank(severity: IncidentSeverity | None) -> int:

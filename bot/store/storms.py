@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -144,6 +144,12 @@ class Storms:
         async with self._session() as session:
             ids = (await session.scalars(query.order_by(AlertMessageRow.id))).all()
         return list(dict.fromkeys(i for i in ids if i))
+
+    async def prune(self, before: datetime) -> int:
+        """Forget storms that ended before `before` (their alerts are pruned with alert messages)."""
+        query = delete(StormRow).where(StormRow.ended_at.is_not(None), StormRow.ended_at < before)
+        async with self._session() as session, session.begin():
+            return int(getattr(await session.execute(query), "rowcount", 0) or 0)
 
     async def _update(self, storm_id: int, conditions: list[Any], **values: Any) -> bool:
         query = update(StormRow).where(StormRow.id == storm_id, *conditions).values(**values)
