@@ -136,6 +136,7 @@ async def main(alerts: int, seconds: float) -> None:
         await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=button["value"])
         await bot.settle()
         resolve_calls = cx.calls_of("resolve")[resolves_before:]
+        summaries = [c for c in slack.called("chat.postMessage") if "summary_header" in json.dumps(c.params)]
         resolved = sum(len(c.ids) for c in resolve_calls)
         still_open = sum(1 for i in cx.incidents.values() if i.get("status") != "INCIDENT_STATUS_RESOLVED")
     by_method: dict[str, int] = {}
@@ -146,7 +147,7 @@ async def main(alerts: int, seconds: float) -> None:
     print(f"429s sent by the fake Slack: {len(slack.rate_limited)}; unhandled: {len(failures.lines)}")
     print(f"alerts recorded: {recorded} of {alerts} (lost: {alerts - recorded})")
     print(f"Resolve all: {button['text']['text']!r}, {len(resolve_calls)} Coralogix resolve calls, ", end="")
-    print(f"{resolved} ids sent, {still_open} incidents still open")
+    print(f"{resolved} ids sent, {still_open} incidents still open; summaries posted: {len(summaries)}")
     print(f"click during the storm: answered in {answered:.2f} s, message updated in {updated:.2f} s")
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot import payloads
+from bot import payloads, safe_json
 from bot.errors import BadPayload
 from bot.formatters.common import safe_url
 from bot.formatters.storm_modal import PAGE_SIZE, storm_modal
@@ -37,6 +37,17 @@ def _number(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     raise BadPayload(DAMAGED)
+
+
+def _button_state(raw: Any) -> dict[str, Any]:
+    """The JSON object the bot wrote into a button's value."""
+    try:
+        data = safe_json.loads(raw) if isinstance(raw, str) else None
+    except safe_json.UnsafeJson:
+        data = None
+    if not isinstance(data, dict):
+        raise BadPayload(DAMAGED)
+    return data
 
 
 async def _view(services: Services, storm_id: int, page: int, *, resolving: str | None = None) -> dict[str, Any]:
@@ -99,7 +110,7 @@ async def resolve_all_clicked(ack: AsyncAck, body: dict[str, Any], services: Ser
     """Resolve all N (after its confirmation): one action with exactly the N incidents the message showed."""
     channel = payloads.slack_id(body, "channel", "id", what="channel id")
     user = payloads.slack_id(body, "user", "id", what="user id")
-    value = payloads.metadata(payloads.get(body, "actions", 0, "value"))
+    value = _button_state(payloads.get(body, "actions", 0, "value"))
     storm_id, upto = _number(value.get("storm")), _number(value.get("upto"))
     shown = value.get("at")
     if not isinstance(shown, int | float) or isinstance(shown, bool) or not 0 <= shown < 1e11:

@@ -226,3 +226,18 @@ async def test_two_replicas_on_postgresql_make_one_storm_message(postgres_url: s
         )
         assert len([c for c in storm_calls(group.slack) if c.method == "chat.postMessage"]) == 1
         assert all(c.params["channel"] == ALERT_CHANNEL for c in storm_calls(group.slack))
+
+
+async def test_a_damaged_resolve_all_button_gets_a_clear_answer_and_resolves_nothing() -> None:
+    """A Resolve all value that is not what the bot wrote: answered with a word why, no 5xx, no Coralogix call."""
+    async with running_bot(coralogix(6), limited(), STORM_TIMINGS, STORM_THRESHOLD=3) as bot:
+        await storm_of(bot, 6)
+        storm_ts = str(storm_calls(bot.slack)[0].answer["ts"])
+        for value in ("not json", '{"storm": 1, "upto": "x", "at": 1}', '{"storm": 99, "upto": 9, "at": 1}'):
+            status, _ = await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=value)
+            assert status == 200
+        await bot.settle()
+        assert bot.coralogix.ids_of("resolve") == []
+        said = json.dumps([c.params for c in bot.slack.called("chat.postEphemeral")] + bot.slack.responses)
+        assert "damaged" in said
+        assert "no longer on record" in said
