@@ -233,8 +233,9 @@ async def build_runtime(
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
-        Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick),
     ]
+    if settings.STORM_THRESHOLD:
+        chores.append(Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick))
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
     worker = Worker(

@@ -78,11 +78,18 @@ class StormService:
         """The chore: end quiet storms, then show every storm that changed (at most once per
         `render_every` each, at once when it is new or over); how many messages were written."""
         now = self.clock()
-        for storm in await self.storms.quiet(last_alert_before=now - self.quiet):
-            if await self.storms.end(storm.id, now=now, last_alert_before=now - self.quiet):
-                logger.info("the alert storm in %s is over", storm.channel)
+        quiet_since = now - self.quiet
         shown = 0
-        for storm in await self.storms.due(rendered_before=now - self.render_every):
+        for storm in await self.storms.active():
+            if storm.ended_at is None and storm.last_alert_at < quiet_since:
+                if not await self.storms.end(storm.id, now=now, last_alert_before=quiet_since):
+                    continue  # an alert came in just now: shown at the next look
+                logger.info("the alert storm in %s is over", storm.channel)
+                storm = await self.storms.get(storm.id) or storm
+            elif storm.version == storm.rendered_version or (
+                storm.ended_at is None and storm.rendered_at is not None and now - storm.rendered_at < self.render_every
+            ):
+                continue
             members = await self.storms.members(storm.id)
             if not members:
                 continue

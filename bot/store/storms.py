@@ -96,17 +96,9 @@ class Storms:
         """Something the storm's message shows changed (an alert of it resolved)."""
         await self._update(storm_id, [], version=StormRow.version + 1)
 
-    async def due(self, *, rendered_before: datetime) -> list[StormRecord]:
-        """Storms whose message lags behind their state, last shown before `rendered_before` (or never)."""
-        query = select(StormRow).where(
-            StormRow.version != StormRow.rendered_version,
-            or_(StormRow.rendered_at.is_(None), StormRow.rendered_at < rendered_before, StormRow.ended_at.is_not(None)),
-        )
-        return await self._all(query.order_by(StormRow.id))
-
-    async def quiet(self, *, last_alert_before: datetime) -> list[StormRecord]:
-        """Open storms with no new alert since `last_alert_before`."""
-        query = select(StormRow).where(StormRow.ended_at.is_(None), StormRow.last_alert_at < last_alert_before)
+    async def active(self) -> list[StormRecord]:
+        """Storms that are open or not shown as they are: the render chore's one read (few rows)."""
+        query = select(StormRow).where(or_(StormRow.ended_at.is_(None), StormRow.version != StormRow.rendered_version))
         return await self._all(query.order_by(StormRow.id))
 
     async def end(self, storm_id: int, *, now: datetime, last_alert_before: datetime) -> bool:

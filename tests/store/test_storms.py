@@ -52,18 +52,21 @@ async def test_racing_joins_share_one_open_storm(store: Store) -> None:
     assert await store.storms.member_count(joined[0].id) == 10
 
 
-async def test_render_state_due_and_rendered(store: Store) -> None:
-    """A changed storm is due; once rendered it is not, until it changes again (then after the interval)."""
+async def test_render_state_active_and_rendered(store: Store) -> None:
+    """An open storm is active, shown or not; an ended one only until it is shown as ended."""
     now = datetime.now(UTC)
     record = await alert(store, 0)
     storm = await store.storms.join(record.id, "C0ALERTS", now=now, since=now)
-    due = await store.storms.due(rendered_before=now)
-    assert [s.id for s in due] == [storm.id]
-    await store.storms.rendered(storm.id, version=due[0].version, ts="1.1", at=now)
-    assert await store.storms.due(rendered_before=now + timedelta(seconds=10)) == []
+    (active,) = await store.storms.active()
+    assert active.version > active.rendered_version
+    await store.storms.rendered(storm.id, version=active.version, ts="1.1", at=now)
     await store.storms.touch(storm.id)
-    assert await store.storms.due(rendered_before=now - timedelta(seconds=1)) == []
-    assert [s.ts for s in await store.storms.due(rendered_before=now + timedelta(seconds=1))] == ["1.1"]
+    (touched,) = await store.storms.active()
+    assert (touched.ts, touched.rendered_version, touched.version) == ("1.1", active.version, active.version + 1)
+    assert await store.storms.end(storm.id, now=now, last_alert_before=now + timedelta(seconds=1))
+    (ended,) = await store.storms.active()
+    await store.storms.rendered(storm.id, version=ended.version, ts="1.1", at=now)
+    assert await store.storms.active() == []
 
 
 async def test_a_quiet_storm_ends_and_the_next_alert_starts_a_new_one(store: Store) -> None:
@@ -71,7 +74,6 @@ async def test_a_quiet_storm_ends_and_the_next_alert_starts_a_new_one(store: Sto
     then = datetime.now(UTC) - timedelta(minutes=10)
     first = await store.storms.join((await alert(store, 0)).id, "C0ALERTS", now=then, since=then)
     now = datetime.now(UTC)
-    assert [s.id for s in await store.storms.quiet(last_alert_before=now - timedelta(minutes=5))] == [first.id]
     assert not await store.storms.end(first.id, now=now, last_alert_before=then)  # not quiet by that measure
     assert await store.storms.end(first.id, now=now, last_alert_before=now - timedelta(minutes=5))
     ended = await store.storms.get(first.id)
