@@ -86,17 +86,32 @@ class StormService:
                     continue  # an alert came in just now: shown at the next look
                 logger.info("the alert storm in %s is over", storm.channel)
                 storm = await self.storms.get(storm.id) or storm
-            elif storm.version == storm.rendered_version or (
-                storm.ended_at is None and storm.rendered_at is not None and now - storm.rendered_at < self.render_every
-            ):
+            elif storm.version == storm.rendered_version or self._shown_lately(storm, now):
                 continue
-            members = await self.storms.members(storm.id)
-            if not members:
-                continue
-            ts = await self.publisher.show(storm, members, now=now)
-            await self.storms.rendered(storm.id, version=storm.version, ts=ts, at=now)
-            shown += 1
+            try:
+                shown += await self._show(storm, now)
+            except Exception as e:  # noqa: BLE001 - one storm Slack refuses must not stop the others
+                logger.warning(
+                    "could not show the alert storm in %s (%s: %.200s); trying again in %.0f s",
+                    storm.channel,
+                    type(e).__name__,
+                    e,
+                    self.render_every.total_seconds(),
+                )
+                await self.storms.attempted(storm.id, at=now)
         return shown
+
+    def _shown_lately(self, storm: StormRecord, now: datetime) -> bool:
+        """Shown (or tried) less than `render_every` ago: the next change waits."""
+        return storm.rendered_at is not None and now - storm.rendered_at < self.render_every
+
+    async def _show(self, storm: StormRecord, now: datetime) -> int:
+        members = await self.storms.members(storm.id)
+        if not members:
+            return 0
+        ts = await self.publisher.show(storm, members, now=now)
+        await self.storms.rendered(storm.id, version=storm.version, ts=ts, at=now)
+        return 1
 
     async def page(self, storm_id: int, page: int, size: int) -> tuple[StormRecord, list[AlertRecord], int] | None:
         """A page (from 0) of the storm's alerts, oldest first, and how many it has; None for no such storm."""

@@ -111,6 +111,10 @@ class Storms:
         """The message shows `version` (ts: where it is)."""
         await self._update(storm_id, [], rendered_version=version, ts=ts, rendered_at=at)
 
+    async def attempted(self, storm_id: int, *, at: datetime) -> None:
+        """Showing the storm failed at `at`: the next try waits for the render interval."""
+        await self._update(storm_id, [], rendered_at=at)
+
     async def members(self, storm_id: int, *, offset: int = 0, limit: int | None = None) -> list[AlertRecord]:
         """The storm's alerts, oldest first (a page with `offset` and `limit`)."""
         query = select(AlertMessageRow).where(AlertMessageRow.storm_id == storm_id).order_by(AlertMessageRow.id)

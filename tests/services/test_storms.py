@@ -28,6 +28,20 @@ class Shown:
 
 
 @dataclass
+class Refusing(Shown):
+    """A publisher whose Slack refuses the first `failures` posts."""
+
+    failures: int = 1
+
+    async def show(self, storm: StormRecord, members: list[AlertRecord], *, now: datetime) -> str:
+        """Fail, then record."""
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("channel_not_found")
+        return await super().show(storm, members, now=now)
+
+
+@dataclass
 class Clock:
     """A clock the test moves."""
 
@@ -88,3 +102,16 @@ async def test_tick_renders_at_once_then_at_most_every_interval_and_ends_quiet_s
     clock.now += timedelta(seconds=301)
     assert await service.tick() == 1
     assert shown.calls == [(1, 3, False), (1, 4, False), (1, 4, True)]
+
+
+async def test_a_storm_slack_refuses_is_tried_again_after_the_interval_not_every_look(store: Store) -> None:
+    """A failed post is logged and retried once the render interval has passed, not at every look."""
+    shown, clock = Refusing(), Clock()
+    service = StormService(store.storms, shown, threshold=1, render_every=5, clock=clock)
+    for n in range(3):
+        await service.admit(await reserve(store, n))
+    assert await service.tick() == 0
+    assert await service.tick() == 0
+    clock.now += timedelta(seconds=6)
+    assert await service.tick() == 1
+    assert shown.calls == [(1, 3, False)]
