@@ -131,11 +131,12 @@ async def main(alerts: int, seconds: float) -> None:
             for e in b["elements"]
             if e["action_id"] == ActionId.STORM_RESOLVE_ALL
         )
-        resolves_before = len(cx.calls_of("resolve"))
+        resolves_before, calls_before = len(cx.calls_of("resolve")), len(cx.calls)
         storm_ts = str(storm_calls(slack)[0].answer["ts"])
         await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=button["value"])
         await bot.settle()
         resolve_calls = cx.calls_of("resolve")[resolves_before:]
+        other_calls = sorted(c.operation for c in cx.calls[calls_before:] if c.operation != "resolve")
         summaries = [c for c in slack.called("chat.postMessage") if "summary_header" in json.dumps(c.params)]
         resolved = sum(len(c.ids) for c in resolve_calls)
         still_open = sum(1 for i in cx.incidents.values() if i.get("status") != "INCIDENT_STATUS_RESOLVED")
@@ -148,6 +149,7 @@ async def main(alerts: int, seconds: float) -> None:
     print(f"alerts recorded: {recorded} of {alerts} (lost: {alerts - recorded})")
     print(f"Resolve all: {button['text']['text']!r}, {len(resolve_calls)} Coralogix resolve calls, ", end="")
     print(f"{resolved} ids sent, {still_open} incidents still open; summaries posted: {len(summaries)}")
+    print(f"other Coralogix calls of Resolve all: {other_calls}")
     print(f"click during the storm: answered in {answered:.2f} s, message updated in {updated:.2f} s")
 
 
