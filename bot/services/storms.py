@@ -25,6 +25,9 @@ logger = logging.getLogger(__name__)
 WINDOW = 60.0  # seconds in which more than `threshold` alerts make a storm
 RENDER_EVERY = 5.0  # a storm's message is updated at most this often
 QUIET = 300.0
+# The first post of a storm message is claimed in the database for this long (another leader may
+# post only when it passed without a message).
+POST_HOLD = timedelta(seconds=30)
 
 
 class StormPublisher(Protocol):
@@ -109,6 +112,8 @@ class StormService:
         members = await self.storms.members(storm.id)
         if not members:
             return 0
+        if storm.ts is None and not await self.storms.claim_post(storm.id, at=now, hold=POST_HOLD):
+            return 0  # another process is posting it
         ts = await self.publisher.show(storm, members, now=now)
         await self.storms.rendered(storm.id, version=storm.version, ts=ts, at=now)
         return 1

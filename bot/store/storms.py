@@ -7,7 +7,7 @@ bumps `version`; the render chore shows storms whose `rendered_version` lags beh
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -110,6 +110,13 @@ class Storms:
     async def rendered(self, storm_id: int, *, version: int, ts: str, at: datetime) -> None:
         """The message shows `version` (ts: where it is)."""
         await self._update(storm_id, [], rendered_version=version, ts=ts, rendered_at=at)
+
+    async def claim_post(self, storm_id: int, *, at: datetime, hold: timedelta) -> bool:
+        """Whether this process may post the storm's first message: one UPDATE that only one process wins
+        (a leader that lost its lease mid-post and the next one never both post). Taken over once `hold`
+        has passed without a message (the poster died, or Slack refused)."""
+        free = [StormRow.ts.is_(None), or_(StormRow.rendered_at.is_(None), StormRow.rendered_at < at - hold)]
+        return await self._update(storm_id, free, rendered_at=at)
 
     async def attempted(self, storm_id: int, *, at: datetime) -> None:
         """Showing the storm failed at `at`: the next try waits for the render interval."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.storms import StormService
+from bot.services.storms import POST_HOLD, StormService
 from bot.store import AlertRecord, Store
 from bot.store.tables import StormRecord
 from tests.factories import uuid
@@ -104,8 +104,8 @@ async def test_tick_renders_at_once_then_at_most_every_interval_and_ends_quiet_s
     assert shown.calls == [(1, 3, False), (1, 4, False), (1, 4, True)]
 
 
-async def test_a_storm_slack_refuses_is_tried_again_after_the_interval_not_every_look(store: Store) -> None:
-    """A failed post is logged and retried once the render interval has passed, not at every look."""
+async def test_a_first_post_slack_refuses_is_tried_again_after_the_hold_not_every_look(store: Store) -> None:
+    """A failed first post is logged and tried again once its claim has lapsed, not at every look."""
     shown, clock = Refusing(), Clock()
     service = StormService(store.storms, shown, threshold=1, render_every=5, clock=clock)
     for n in range(3):
@@ -113,5 +113,7 @@ async def test_a_storm_slack_refuses_is_tried_again_after_the_interval_not_every
     assert await service.tick() == 0
     assert await service.tick() == 0
     clock.now += timedelta(seconds=6)
+    assert await service.tick() == 0  # the claim of the failed post still holds
+    clock.now += POST_HOLD
     assert await service.tick() == 1
     assert shown.calls == [(1, 3, False)]

@@ -102,3 +102,16 @@ async def test_resolvable_is_pinned_to_the_alerts_shown_and_open_then(store: Sto
     )
     ids = await store.storms.resolvable(storm.id, upto=records[2].id, shown_at=shown_at)
     assert ids == [uuid(1), uuid(2)]
+
+
+async def test_only_one_process_may_post_a_storms_first_message(store: Store) -> None:
+    """Racing claims to post: one wins; the claim is free again only after the hold, and never once posted."""
+    now = datetime.now(UTC)
+    storm = await store.storms.join((await alert(store, 0)).id, "C0ALERTS", now=now, since=now)
+    hold = timedelta(seconds=30)
+    won = await asyncio.gather(*(store.storms.claim_post(storm.id, at=now, hold=hold) for _ in range(5)))
+    assert sorted(won) == [False, False, False, False, True]
+    assert not await store.storms.claim_post(storm.id, at=now + timedelta(seconds=10), hold=hold)
+    assert await store.storms.claim_post(storm.id, at=now + timedelta(seconds=31), hold=hold)
+    await store.storms.rendered(storm.id, version=1, ts="1.1", at=now)
+    assert not await store.storms.claim_post(storm.id, at=now + timedelta(minutes=5), hold=hold)
