@@ -32,11 +32,13 @@ from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
 from bot.services.targets import Targets
+from bot.services.storms import RENDER_EVERY, StormService
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
+from bot.slack_storms import SlackStormPublisher
 from bot.slack_writes import SlackWriter
 from bot.store import JobKind, Journal, Store
 from bot.store.leases import Leases
@@ -47,6 +49,9 @@ from bot.worker import Chore, Worker
 logger = logging.getLogger(__name__)
 # Messages left on "Resolving…" by an action that will never finish get their buttons back this often.
 RECOVER_EVERY = 60.0
+# How often the leader looks for storms to show or end (each message is updated at most once per
+# `Timings.storm_render_every`; a new or ended storm is shown at the next look).
+STORM_LOOK_EVERY = 1.0
 
 
 def build_coralogix(
@@ -134,6 +139,7 @@ class Timings:
     lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
+    storm_render_every: float = RENDER_EVERY  # between updates of one storm message
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,12 +225,20 @@ async def build_runtime(
     writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     targets = Targets(incidents, cases, settings.CORALOGIX_ENTITY)
+    storms = StormService(
+        store.storms,
+        SlackStormPublisher(writer),
+        threshold=settings.STORM_THRESHOLD,
+        quiet=settings.STORM_QUIET,
+        render_every=timings.storm_render_every,
+    )
     alerts = AlertService(
         alerts=store.alerts,
         incidents=incidents,
         publisher=SlackAlertPublisher(writer),
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
+        storms=storms,
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
@@ -249,6 +263,8 @@ async def build_runtime(
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
     ]
+    if settings.STORM_THRESHOLD:
+        chores.append(Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick))
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
     worker = Worker(
@@ -273,6 +289,7 @@ async def build_runtime(
         directory=directory,
         audit=audit,
         writer=writer,
+        storms=storms,
     )
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)
@@ -285,10 +302,12 @@ def access_policy(settings: Settings) -> Policy:
 
 
 async def _prune(store: Store, journal: Journal, settings: Settings) -> None:
-    """Old resolved alert messages, processed event ids, finished jobs and claims, old audit records."""
+    """Old resolved alert messages, processed event ids, finished jobs and claims, ended storms, old audit
+    records."""
     retention = timedelta(days=settings.RETENTION_DAYS)
     await prune(store.engine, retention=retention)
     cutoff = datetime.now(UTC) - retention
     await journal.prune(cutoff)
     await store.claims.prune(cutoff)
+    await store.storms.prune(cutoff)
     await store.audit.prune(datetime.now(UTC) - timedelta(days=settings.AUDIT_RETENTION_DAYS))

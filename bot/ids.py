@@ -32,6 +32,15 @@ class BlockId(StrEnum):
     ALERT_EXTRA = "alert_extra"
     ALERT_STATUS = "alert_status"
     ALERT_ACTIONS = "alert_actions"
+    # The storm message (versioned like alert messages) and its "Show all" modal.
+    STORM_HEAD = "storm_head"
+    STORM_SEVERITIES = "storm_severities"
+    STORM_TOP = "storm_top"
+    STORM_ACTIONS = "storm_actions"
+    STORM_FOOTER = "storm_footer"
+    STORM_ALERT = "storm_alert"
+    STORM_PAGE_INFO = "storm_page_info"
+    STORM_NAV = "storm_nav"
     PICKER_FILTER = "picker_filter"
     PICKER_INCIDENTS = "picker_incidents"
     SHORTCUT_INCIDENTS = "incidents"
@@ -53,6 +62,10 @@ class ActionId(StrEnum):
     HOME_RESOLVE = "home_resolve"
     HOME_REFRESH = "home_refresh"
     HOME_OPEN = "home_open_in_coralogix"
+    STORM_SHOW_ALL = "storm_show_all"
+    STORM_RESOLVE_ALL = "storm_resolve_all"
+    STORM_RESOLVE_ONE = "storm_resolve_one"
+    STORM_PAGE = "storm_page"
 
 
 class CallbackId(StrEnum):
@@ -61,6 +74,7 @@ class CallbackId(StrEnum):
     RESOLVE_IN_MESSAGE = "resolve_incidents_in_message"
     RESOLVE_IN_MESSAGE_MODAL = "resolve_incidents_in_message_modal"
     PICKER_MODAL = "resolve_incident_picker"
+    STORM_MODAL = "storm_alerts"
 
 
 class EventType(StrEnum):

@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     AUDIT_RETENTION_DAYS: int = Field(default=400, ge=1, le=36500)
     # Seconds between reads of Coralogix for changes made elsewhere (0: off).
     RECONCILE_INTERVAL: int = Field(default=300, ge=0, le=86400)
+    # Storm mode: more than this many new alerts in a channel within 60 s make one storm message (0: off);
+    # it ends after this many seconds without a new alert.
+    STORM_THRESHOLD: int = Field(default=10, ge=0, le=10000)
+    STORM_QUIET: int = Field(default=300, ge=1, le=86400)
     # How long a job stays with a process that stopped renewing it (crashed) before another takes it.
     JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
     # At SIGTERM, work in flight may finish for this long before it is handed to another process.

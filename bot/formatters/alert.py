@@ -47,6 +47,7 @@ VIA_WORDS = {
     "shortcut": "via the message shortcut",
     "home": "from the App Home",
     "picker": "via the picker",
+    "storm": "from the storm message",
 }
 MAX_EXTRAS = 6
 RESOLVED, ACKNOWLEDGED = MARKS[Outcome.RESOLVED], MARKS[Outcome.ACKNOWLEDGED]

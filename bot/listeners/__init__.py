@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, error_handler, events, home, picker, shortcuts
+from bot.listeners import actions, commands, error_handler, events, home, picker, shortcuts, storm
 from bot.slack_writes import SlackWriter
 
 
@@ -17,3 +17,4 @@ def register(app: AsyncApp, writer: SlackWriter) -> None:
     shortcuts.register(app)
     picker.register(app)
     home.register(app)
+    storm.register(app)

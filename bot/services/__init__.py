@@ -12,6 +12,7 @@ from bot.services.auditing import AuditTrail
 from bot.services.cases import CaseService
 from bot.services.incidents import IncidentService
 from bot.services.targets import Targets
+from bot.services.storms import StormService
 from bot.store import Store
 
 if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
@@ -37,6 +38,7 @@ class Services:
     directory: SlackDirectory  # the workspace: its team and app, user groups, people's names
     audit: AuditTrail  # records what has no job: refusals at the gate, notifications refused
     writer: SlackWriter  # every Slack write: paced per channel, updates coalesced, 429s waited out
+    storms: StormService | None = None  # storm mode: one message per channel for a burst of alerts
 
 
 __all__ = ["AlertService", "IncidentService", "Services"]

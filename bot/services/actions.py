@@ -40,6 +40,7 @@ class Surface(StrEnum):
     BUTTON = "button"
     THREAD = "thread"
     HOME = "home"
+    STORM = "storm"  # the storm message's "Resolve all", or a Resolve in its "Show all" modal
 
 
 class Action(BaseModel):

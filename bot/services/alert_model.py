@@ -19,6 +19,7 @@ class Handled(StrEnum):
     """What a notification did."""
 
     POSTED = "posted"  # a new alert message
+    IN_STORM = "in_storm"  # recorded, and shown by its channel's storm message instead of one of its own
     UPDATED = "updated"  # an existing message changed (its incident found, or resolved)
     UNCHANGED = "unchanged"  # a repeat of what a message already shows
     NO_MESSAGE = "no_message"  # a resolve for an alert with no message (yet): try again a little later

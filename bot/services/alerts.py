@@ -17,6 +17,7 @@ from bot.services.actions import Action, IdResult, Outcome, Verb
 from bot.services.alert_model import CORALOGIX, AlertPublisher, Handled, ThreadLine
 from bot.services.incidents import IncidentService
 from bot.services.notifications import AlertAction, AlertNotification
+from bot.services.storms import StormService
 from bot.store import AlertRecord, AlertStatus
 from bot.store.alerts import OPEN, AlertMessages
 
@@ -51,6 +52,7 @@ class AlertService:
         lookup_attempts: int = 5,
         lookup_interval: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        storms: StormService | None = None,
     ) -> None:
         self.alerts = alerts
         self.incidents = incidents
@@ -59,6 +61,7 @@ class AlertService:
         self.lookup_attempts = lookup_attempts
         self.lookup_interval = lookup_interval
         self._sleep = sleep
+        self.storms = storms
 
     # -- notifications (run as durable jobs) ------------------------------------------------------
 
@@ -87,6 +90,8 @@ class AlertService:
                 job_id=job_id,
             )
             if created or (existing.job_id == job_id and existing.ts is None):
+                if existing.storm_id is not None or (self.storms and await self.storms.admit(existing)):
+                    return Handled.IN_STORM  # recorded; the channel's storm message shows it
                 await self._post(existing, notification)
                 return Handled.POSTED
         if incident and existing.incident_id is None:  # an open message for this alert learns its incident
@@ -278,6 +283,8 @@ class AlertService:
 
     async def _show(self, record: AlertRecord | None, line: ThreadLine, *, changed: bool = True) -> None:
         """Re-render a changed record and add its one thread line; nothing when the change did not happen."""
+        if record is not None and record.storm_id is not None and self.storms and changed:
+            await self.storms.changed(record.storm_id)
         if record is None or record.ts is None:
             return
         if changed:

@@ -1,8 +1,9 @@
 """The store: one database (SQLite by default, PostgreSQL for several processes) and its tables.
 
 `Store` opens and migrates the database and holds the table gateways: `alerts` (alert messages),
-`claims` (incident claims), `audit` (the audit trail); the job journal is built on its engine by the composition root,
-which knows the process's identity. Processed Slack event ids are kept here.
+`claims` (incident claims), `audit` (the audit trail), `storms` (alert storms); the job journal is
+built on its engine by the composition root, which knows the process's identity. Processed Slack
+event ids are kept here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.store.audit import AuditLog
 from bot.store.claims import Claims
 from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable
 from bot.store.migrations import current_revision, head_revision, migrate
+from bot.store.storms import Storms
 from bot.store.tables import (
     EVENT_MEMORY,
     STALE_CLAIM,
@@ -68,6 +70,7 @@ class Store:
         self.alerts = AlertMessages(engine)
         self.claims = Claims(engine)
         self.audit = AuditLog(engine)
+        self.storms = Storms(engine)
 
     @classmethod
     async def open(cls, url: str) -> Store:

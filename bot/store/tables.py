@@ -36,6 +36,7 @@ class AlertMessageRow(Base):
         UniqueConstraint("channel", "ts", name="uq_alert_messages_channel_ts"),
         Index("uq_alert_messages_open_key", "open_key", unique=True),
         Index("uq_alert_messages_incident_key", "incident_key", unique=True),
+        Index("ix_alert_messages_channel_created", "channel", "created_at"),  # storms count a channel's minute
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -58,6 +59,55 @@ class AlertMessageRow(Base):
     incident_key: Mapped[str | None] = mapped_column(String(200))
     job_id: Mapped[int | None] = mapped_column(Integer)  # the notification job that posts it
     pending_job: Mapped[int | None] = mapped_column(Integer)  # the action job showing "Resolving…" on it
+    storm_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the storm message covering it (0005)
+
+
+class StormRow(Base):
+    """One alert storm in one channel: a single message standing for many alerts (see migration 0005)."""
+
+    __tablename__ = "storms"
+    __table_args__ = (Index("uq_storms_open_channel", "open_channel", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    open_channel: Mapped[str | None] = mapped_column(String(64))  # = channel while open: one open storm each
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_alert_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ts: Mapped[str | None] = mapped_column(String(32))  # its message, once posted
+    version: Mapped[int] = mapped_column(Integer, default=0)  # bumped by every change it must show
+    rendered_version: Mapped[int] = mapped_column(Integer, default=-1)
+    rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class StormRecord:
+    """A snapshot of one storm's row."""
+
+    id: int
+    channel: str
+    started_at: datetime
+    last_alert_at: datetime
+    ended_at: datetime | None
+    ts: str | None
+    version: int
+    rendered_version: int
+    rendered_at: datetime | None
+
+    @classmethod
+    def of(cls, row: StormRow) -> StormRecord:
+        """From a live row."""
+        return cls(
+            id=row.id,
+            channel=row.channel,
+            started_at=aware(row.started_at) or row.started_at,
+            last_alert_at=aware(row.last_alert_at) or row.last_alert_at,
+            ended_at=aware(row.ended_at),
+            ts=row.ts,
+            version=row.version,
+            rendered_version=row.rendered_version,
+            rendered_at=aware(row.rendered_at),
+        )
 
 
 class ProcessedEventRow(Base):
@@ -90,6 +140,7 @@ class AlertRecord:
     created_at: datetime
     job_id: int | None = None
     pending_job: int | None = None
+    storm_id: int | None = None
 
 
 def to_record(row: AlertMessageRow) -> AlertRecord:
@@ -111,6 +162,7 @@ def to_record(row: AlertMessageRow) -> AlertRecord:
         created_at=aware(row.created_at) or row.created_at,
         job_id=row.job_id,
         pending_job=row.pending_job,
+        storm_id=row.storm_id,
     )
 
 
