@@ -31,8 +31,8 @@ from bot.services.cases import CaseService
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
-from bot.services.targets import Targets
 from bot.services.storms import RENDER_EVERY, StormService
+from bot.services.targets import Targets
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher

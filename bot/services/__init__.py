@@ -11,8 +11,8 @@ from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
 from bot.services.cases import CaseService
 from bot.services.incidents import IncidentService
-from bot.services.targets import Targets
 from bot.services.storms import StormService
+from bot.services.targets import Targets
 from bot.store import Store
 
 if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
