@@ -26,8 +26,9 @@ from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
 from bot.services.access import Access
 from bot.services.auditing import AuditTrail
+from bot.services.case_messages import CaseMessageService
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
-from bot.services.jobs import NotificationJobs, tell_gave_up
+from bot.services.jobs import CaseNotificationJobs, NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
@@ -36,6 +37,7 @@ from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
 from bot.slack_writes import SlackWriter
 from bot.store import JobKind, Journal, Store
+from bot.store.case_messages import CaseMessages
 from bot.store.leases import Leases
 from bot.store.retention import PRUNE_EVERY, prune
 from bot.webhook import make_webhook_handler
@@ -193,12 +195,16 @@ async def build_runtime(
     slack_client = build_slack_client(settings, metrics)
     writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
+    publisher = SlackAlertPublisher(writer)  # alert and case messages
     alerts = AlertService(
         alerts=store.alerts,
         incidents=incidents,
-        publisher=SlackAlertPublisher(writer),
+        publisher=publisher,
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
+    )
+    cases = CaseMessageService(
+        messages=CaseMessages(store.engine), publisher=publisher, default_channel=settings.SLACK_ALERT_CHANNEL
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
@@ -225,7 +231,11 @@ async def build_runtime(
     worker = Worker(
         journal,
         Leases(store.engine),
-        {JobKind.ACTION: pipeline.run, JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run},
+        {
+            JobKind.ACTION: pipeline.run,
+            JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run,
+            JobKind.CASE_NOTIFICATION: CaseNotificationJobs(cases, journal, audit).run,
+        },
         chores=chores,
         give_up=partial(tell_gave_up, reporter),
     )

@@ -32,6 +32,12 @@ class BlockId(StrEnum):
     ALERT_EXTRA = "alert_extra"
     ALERT_STATUS = "alert_status"
     ALERT_ACTIONS = "alert_actions"
+    # Case messages: versioned likewise.
+    CASE_HEAD = "case_head"
+    CASE_FIELDS = "case_fields"
+    CASE_STATUS = "case_status"
+    CASE_ACTIONS = "case_actions"
+    CASE_RESOLVE_ABOUT = "case_resolve_about"  # the Resolve modal's words about the case
     PICKER_FILTER = "picker_filter"
     PICKER_INCIDENTS = "picker_incidents"
     SHORTCUT_INCIDENTS = "incidents"
@@ -43,7 +49,9 @@ class ActionId(StrEnum):
 
     RESOLVE = "alert_resolve"
     ACKNOWLEDGE = "alert_acknowledge"
-    OPEN_IN_CORALOGIX = "alert_open_in_coralogix"
+    OPEN_IN_CORALOGIX = "alert_open_in_coralogix"  # alert and case messages
+    CASE_RESOLVE = "case_resolve"  # opens the Resolve modal (a reason, optional); Acknowledge is shared with alerts
+    CASE_CLOSE = "case_close"  # "Close as false alarm", after its confirm dialog
     PICKER_SEVERITY = "picker_severity"
     PICKER_RETRY = "picker_retry"
     PICKER_PICKED = "picker_picked"  # static multi-select, when every open incident fits
@@ -61,6 +69,7 @@ class CallbackId(StrEnum):
     RESOLVE_IN_MESSAGE = "resolve_incidents_in_message"
     RESOLVE_IN_MESSAGE_MODAL = "resolve_incidents_in_message_modal"
     PICKER_MODAL = "resolve_incident_picker"
+    CASE_RESOLVE_MODAL = "case_resolve_modal"
 
 
 class EventType(StrEnum):

@@ -22,6 +22,14 @@ class AlertStatus(StrEnum):
     TRIGGERED = "triggered"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    CLOSED = "closed"  # case messages only: a case past resolved (closed as a false alarm, say)
+
+
+class MessageKind(StrEnum):
+    """What a row of alert_messages shows (migration 0006)."""
+
+    ALERT = "alert"
+    CASE = "case"
 
 
 class Base(DeclarativeBase):
@@ -58,6 +66,9 @@ class AlertMessageRow(Base):
     incident_key: Mapped[str | None] = mapped_column(String(200))
     job_id: Mapped[int | None] = mapped_column(Integer)  # the notification job that posts it
     pending_job: Mapped[int | None] = mapped_column(Integer)  # the action job showing "Resolving…" on it
+    kind: Mapped[str] = mapped_column(
+        String(16), default=MessageKind.ALERT.value, server_default=MessageKind.ALERT.value
+    )
 
 
 class ProcessedEventRow(Base):
@@ -90,6 +101,7 @@ class AlertRecord:
     created_at: datetime
     job_id: int | None = None
     pending_job: int | None = None
+    kind: MessageKind = MessageKind.ALERT
 
 
 def to_record(row: AlertMessageRow) -> AlertRecord:
@@ -111,6 +123,7 @@ def to_record(row: AlertMessageRow) -> AlertRecord:
         created_at=aware(row.created_at) or row.created_at,
         job_id=row.job_id,
         pending_job=row.pending_job,
+        kind=MessageKind(row.kind or MessageKind.ALERT.value),
     )
 
 
