@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
-from bot.api import CoralogixClient, RetryPolicy
+from bot.api import CasesClient, CoralogixClient, RetryPolicy
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.middleware import make_middleware
@@ -26,10 +26,13 @@ from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
 from bot.services.access import Access
 from bot.services.auditing import AuditTrail
+from bot.services.case_comments import CaseComments
 from bot.services.case_messages import CaseMessageService
+from bot.services.cases import CaseService
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import CaseNotificationJobs, NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
+from bot.services.targets import Targets
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
 from bot.slack_home import HomePublisher
@@ -60,6 +63,23 @@ def build_coralogix(
         host=settings.coralogix_host,
         api_key=settings.CORALOGIX_API_KEY,
         version=settings.CORALOGIX_API_VERSION,
+        retry=retry,
+        transport=transport,
+        observe=metrics.observe_coralogix if metrics else None,
+    )
+
+
+def build_cases(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    metrics: Metrics | None = None,
+) -> CasesClient:
+    """The process-wide Coralogix Cases client for the configured host (Cases live in the v5 paths only)."""
+    return CasesClient(
+        host=settings.coralogix_host,
+        api_key=settings.CORALOGIX_API_KEY,
         retry=retry,
         transport=transport,
         observe=metrics.observe_coralogix if metrics else None,
@@ -170,6 +190,7 @@ class Runtime:
         """Finish what is in flight (briefly), then close the pools."""
         await self.drain()
         await self.api.aclose()
+        await self.services.cases.api.aclose()
         await self.store.close()
 
 
@@ -192,6 +213,7 @@ async def build_runtime(
     store = await Store.open(settings.DATABASE_URL)
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
+    cases = CaseService(build_cases(settings, transport=coralogix_transport, retry=retry, metrics=metrics))
     slack_client = build_slack_client(settings, metrics)
     writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
@@ -213,7 +235,7 @@ async def build_runtime(
     reporter = SlackReporter(writer, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
     pipeline = ActionPipeline(
-        incidents=incidents,
+        targets=Targets(incidents, cases, settings.CORALOGIX_ENTITY),
         alerts=alerts,
         claims=store.claims,
         journal=journal,
@@ -221,6 +243,7 @@ async def build_runtime(
         metrics=metrics,
         access=access,
         audit=audit,
+        comments=CaseComments(cases, directory),
     )
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
@@ -243,6 +266,7 @@ async def build_runtime(
     metrics.track_background(lambda: len(tasks) + len(worker))
     services = Services(
         incidents=incidents,
+        cases=cases,
         alerts=alerts,
         store=store,
         tasks=tasks,

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.api.case_ids import Entity
 from bot.api.routes import REGION_HOSTS, ApiVersion, Region
 from bot.database_url import checked_database_url
 
@@ -55,6 +56,8 @@ class Settings(BaseSettings):
     CORALOGIX_API_URL: str | None = None
     CORALOGIX_API_VERSION: ApiVersion = ApiVersion.LTS
     CORALOGIX_INCIDENT_URL: str | None = None
+    # What a UUID names: `incidents`, or `cases` (Coralogix Cases). A readable id (CASE-123) is always a case.
+    CORALOGIX_ENTITY: Entity = Entity.INCIDENTS
     CORALOGIX_WEBHOOK_SECRET: SecretStr | None = None
     SLACK_ALERT_CHANNEL: str | None = None
     # Comma-separated in the environment; with SLACK_ALERT_CHANNEL, the only channels a notification may name.
@@ -96,6 +99,11 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.strip().lower() if value.strip().lower() in {"lts", "text", "json"} else value.strip().upper()
+
+    @field_validator("CORALOGIX_ENTITY", mode="before")
+    @classmethod
+    def _entity(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("SLACK_BOT_TOKEN")
     @classmethod

@@ -30,10 +30,13 @@ PROFILE_SECONDS = 3600
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """A person as the audit trail names them."""
+    """A person as the audit trail names them (`name`: display name, else real name), and as a case
+    comment does (`real_name`, and `handle`: what follows the @)."""
 
     name: str | None
     email: str | None
+    real_name: str | None = None
+    handle: str | None = None
 
 
 class SlackDirectory:
@@ -49,6 +52,7 @@ class SlackDirectory:
         self._loaded_at: float | None = None
         self._refreshing: asyncio.Lock = asyncio.Lock()
         self._profiles: TTLCache[str, Profile] = TTLCache(maxsize=4096, ttl=PROFILE_SECONDS)
+        self._channels: TTLCache[str, str | None] = TTLCache(maxsize=1024, ttl=PROFILE_SECONDS)
 
     async def home(self) -> tuple[str | None, str | None]:
         """The bot's own (team, enterprise), from auth.test; (None, None) while Slack does not say."""
@@ -112,9 +116,29 @@ class SlackDirectory:
         person = answer.get("user") or {}
         details = person.get("profile") or {}
         name = details.get("display_name") or details.get("real_name") or person.get("real_name") or person.get("name")
-        found = Profile(name=str(name) if name else None, email=details.get("email"))
+        real = details.get("real_name") or person.get("real_name")
+        handle = details.get("display_name") or person.get("name")
+        found = Profile(
+            name=str(name) if name else None,
+            email=details.get("email"),
+            real_name=str(real) if real else None,
+            handle=str(handle) if handle else None,
+        )
         self._profiles[user] = found
         return found
+
+    async def channel_name(self, channel: str) -> str | None:
+        """The channel's name (scope `channels:read`), cached; None when Slack does not say."""
+        if channel in self._channels:
+            return self._channels[channel]
+        try:
+            answer = await self.client.conversations_info(channel=channel)
+        except SLACK_FAILURES as e:
+            logger.info("conversations.info for %s failed: %s", channel, why(e))
+            return None
+        name = (answer.get("channel") or {}).get("name")
+        self._channels[channel] = str(name) if name else None
+        return self._channels[channel]
 
     async def _fresh(self) -> None:
         """Load the groups when never loaded or older than REFRESH; on failure keep what is known."""

@@ -8,10 +8,18 @@ always means a case; a UUID may name an incident or a case, which only the confi
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 MAX_CASE_REF = 64  # maxLength of every case id parameter in the spec
 READABLE_CASE_ID = re.compile(r"[A-Z]+-[0-9]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class Entity(StrEnum):
+    """What a UUID names on this tenant (CORALOGIX_ENTITY): an incident or a Coralogix Case."""
+
+    INCIDENTS = "incidents"
+    CASES = "cases"
 
 
 def is_case_id(value: str) -> bool:
@@ -30,3 +38,8 @@ def case_ref(value: str) -> str | None:
     if _UUID.fullmatch(value):
         return value.lower()
     return None
+
+
+def names_case(value: str, entity: Entity) -> bool:
+    """Whether `value` names a case: a readable id always does, any other id when the tenant uses Cases."""
+    return entity is Entity.CASES or is_case_id(value.strip())

@@ -20,13 +20,15 @@ DEFAULT = "default"
 
 @dataclass(frozen=True, slots=True)
 class IncidentFilter:
-    """Which incidents a rule is about: every filter given must match one of its values.
-    Applications, subsystems and severities are kept in lower case and compared so."""
+    """Which incidents (and cases) a rule is about: every filter given must match one of its values.
+    Applications, subsystems, severities and priorities are kept in lower case and compared so; a
+    case has no severity and an incident no priority, so such a filter never matches the other kind."""
 
     applications: tuple[str, ...] = ()
     subsystems: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
     labels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    priorities: tuple[str, ...] = ()
 
     def matches(self, facts: IncidentFacts) -> bool:
         """Whether the incident is one this filter is about."""
@@ -34,6 +36,7 @@ class IncidentFilter:
             _among(facts.application, self.applications)
             and _among(facts.subsystem, self.subsystems)
             and _among(facts.severity, self.severities)
+            and _among(facts.priority, self.priorities)
             and all(facts.labels.get(key) in values for key, values in self.labels)
         )
 

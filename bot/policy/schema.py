@@ -57,6 +57,7 @@ ChannelId = Annotated[str, _shaped(CHANNEL_ID, "a channel id like C0123ABCD (cha
 Text = Annotated[str, AfterValidator(_text)]
 LowerText = Annotated[str, AfterValidator(_text), AfterValidator(_lower)]
 VerbName = Annotated[Verb, BeforeValidator(_lower)]
+Priority = Annotated[Literal["p1", "p2", "p3", "p4", "p5"], BeforeValidator(_lower)]
 Severity = Annotated[Literal["critical", "error", "warning", "info", "low"], BeforeValidator(_lower)]
 
 
@@ -73,11 +74,14 @@ class IncidentsSpec(Spec):
     subsystems: tuple[LowerText, ...] = Field(default=(), min_length=1)
     severities: tuple[Severity, ...] = Field(default=(), min_length=1)
     labels: dict[Text, Annotated[tuple[Text, ...], Field(min_length=1)]] = Field(default_factory=dict, min_length=1)
+    priorities: tuple[Priority, ...] = Field(default=(), min_length=1)  # a Coralogix Case's: P1 … P5
 
     @model_validator(mode="after")
     def _some_filter(self) -> IncidentsSpec:
-        if not (self.applications or self.subsystems or self.severities or self.labels):
-            raise ValueError("names no filter: give applications, subsystems, severities or labels, or leave it out")
+        if not (self.applications or self.subsystems or self.severities or self.labels or self.priorities):
+            raise ValueError(
+                "names no filter: give applications, subsystems, severities, priorities or labels, or leave it out"
+            )
         return self
 
 
@@ -115,7 +119,7 @@ def decision_problem(*, allow: bool, deny: bool) -> str | None:
     if allow and deny:
         return "has both allow and deny: a rule does one of them (split it in two)"
     if not (allow or deny):
-        return "needs allow or deny: the list of verbs (resolve, acknowledge) it decides"
+        return "needs allow or deny: the list of verbs (resolve, acknowledge, close) it decides"
     return None
 
 

@@ -230,4 +230,5 @@ def _filter(spec: IncidentsSpec) -> IncidentFilter:
         subsystems=spec.subsystems,
         severities=spec.severities,
         labels=tuple((key, values) for key, values in spec.labels.items()),
+        priorities=spec.priorities,
     )

@@ -44,6 +44,7 @@ def incidents(found: IncidentFilter) -> str:
             ("application", found.applications),
             ("subsystem", found.subsystems),
             ("severity", found.severities),
+            ("priority", tuple(p.upper() for p in found.priorities)),
         )
         if values
     ]

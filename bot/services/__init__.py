@@ -9,6 +9,7 @@ from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
+from bot.services.cases import CaseService
 from bot.services.incidents import IncidentService
 from bot.store import Store
 
@@ -24,6 +25,7 @@ class Services:
     """Everything listeners may use, built once in `bot.app.build_runtime`."""
 
     incidents: IncidentService
+    cases: CaseService  # Coralogix Cases: the picker and App Home on a Cases tenant, case comments
     alerts: AlertService
     store: Store
     tasks: BackgroundTasks  # listeners' work after their ack, waited for at shutdown

@@ -11,11 +11,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.api import Incident
-from bot.policy import Actor, Decision, IncidentFacts, NeedsIncident, Policy
+from bot.api import Case, Incident
+from bot.policy import Actor, Decision, NeedsIncident, Policy
+from bot.policy.facts import facts_of
 from bot.services.actions import IdResult, Outcome, Verb
 
 NOT_FOUND_REASON = "no such incident in Coralogix"
+CASE_NOT_FOUND_REASON = "no such case in Coralogix"
+# What the policy decides on: an incident, or a Coralogix Case (its priority and labels).
+Target = Incident | Case
 
 
 class Groups(Protocol):
@@ -31,12 +35,12 @@ class Groups(Protocol):
 @dataclass(slots=True)
 class Verdicts:
     """An action's incidents sorted by the policy: those it may act on (with the rule that allowed
-    each), those refused or not found (as results), and the incidents read to decide."""
+    each), those refused or not found (as results), and the incidents (or cases) read to decide."""
 
     allowed: list[str] = field(default_factory=list)
     rules: dict[str, str] = field(default_factory=dict)  # id -> the rule that decided ("default" included)
     settled: list[IdResult] = field(default_factory=list)  # refused, or not found when read to decide
-    read: dict[str, Incident] = field(default_factory=dict)
+    read: dict[str, Target] = field(default_factory=dict)
 
 
 class NeedsIncidentError(RuntimeError):
@@ -78,10 +82,18 @@ class Access:
         return (await self.policy()).decide(await self.actor(user), verb, channel, None)
 
     async def sort(
-        self, user: str, verb: Verb, channel: str | None, ids: Sequence[str], read: Mapping[str, Incident] | None
+        self,
+        user: str,
+        verb: Verb,
+        channel: str | None,
+        ids: Sequence[str],
+        read: Mapping[str, Target] | None,
+        *,
+        cases: frozenset[str] = frozenset(),
     ) -> Verdicts:
-        """Each id allowed or refused. `read`: the incidents read from Coralogix (an id missing from it
-        is not found), needed when `first_look` said `NeedsIncident`; None when it was final."""
+        """Each id allowed or refused. `read`: the incidents and cases read from Coralogix (an id missing
+        from it is not found), needed when `first_look` said `NeedsIncident`; None when it was final.
+        `cases`: the ids that name cases (a missing one is "no such case")."""
         policy = self.written if self.open else await self.policy()
         actor = Actor(user) if self.open else await self.actor(user)
         verdicts = Verdicts(read=dict(read or {}))
@@ -92,20 +104,20 @@ class Access:
                 if isinstance(decision, NeedsIncident):
                     raise NeedsIncidentError(decision.rule)
             elif incident is None:
-                verdicts.settled.append(IdResult(incident_id, Outcome.NOT_FOUND, reason=NOT_FOUND_REASON))
+                why = CASE_NOT_FOUND_REASON if incident_id in cases else NOT_FOUND_REASON
+                verdicts.settled.append(IdResult(incident_id, Outcome.NOT_FOUND, reason=why))
                 continue
             else:
-                decision = policy.decide_for(actor, verb, channel, IncidentFacts.of(incident))
+                decision = policy.decide_for(actor, verb, channel, facts_of(incident))
             verdicts.rules[incident_id] = decision.rule
             if decision.allowed:
                 verdicts.allowed.append(incident_id)
             else:
-                refused = IdResult(incident_id, Outcome.REFUSED, incident, reason=decision.reason, rule=decision.rule)
-                verdicts.settled.append(refused)
+                verdicts.settled.append(_refused(incident_id, incident, decision))
         return verdicts
 
-    async def may(self, user: str, verb: Verb, channel: str | None, incidents: Sequence[Incident]) -> set[str]:
-        """The ids among `incidents` (already read) that `user` may `verb` (App Home)."""
+    async def may(self, user: str, verb: Verb, channel: str | None, incidents: Sequence[Target]) -> set[str]:
+        """The ids among `incidents` (or cases, already read) that `user` may `verb` (App Home)."""
         if self.open:
             return {i.id for i in incidents}
         found = await self.sort(user, verb, channel, [i.id for i in incidents], {i.id: i for i in incidents})
@@ -116,3 +128,10 @@ class Access:
         if self.open:
             return None
         return (await self.policy()).summary_for(await self.actor(user), verb)
+
+
+def _refused(target_id: str, target: Target | None, decision: Decision) -> IdResult:
+    """The policy said no: the result names the rule, and carries what was read."""
+    if isinstance(target, Case):
+        return IdResult(target_id, Outcome.REFUSED, reason=decision.reason, rule=decision.rule, case=target)
+    return IdResult(target_id, Outcome.REFUSED, target, reason=decision.reason, rule=decision.rule)

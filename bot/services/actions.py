@@ -28,6 +28,7 @@ class Verb(StrEnum):
 
     RESOLVE = "resolve"
     ACKNOWLEDGE = "acknowledge"
+    CLOSE = "close"  # close as a false alarm: Coralogix Cases only
 
 
 class Surface(StrEnum):

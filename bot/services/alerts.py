@@ -26,8 +26,12 @@ __all__ = ["AlertPublisher", "AlertService", "Handled", "ThreadLine"]
 
 OPEN_INCIDENT = [IncidentStatus.TRIGGERED, IncidentStatus.ACKNOWLEDGED]
 # Which states each verb may start from, and where it leads.
-ALLOWED_FROM = {Verb.RESOLVE: set(OPEN), Verb.ACKNOWLEDGE: {AlertStatus.TRIGGERED}}
-LEADS_TO = {Verb.RESOLVE: AlertStatus.RESOLVED, Verb.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED}
+ALLOWED_FROM = {Verb.RESOLVE: set(OPEN), Verb.ACKNOWLEDGE: {AlertStatus.TRIGGERED}, Verb.CLOSE: set(OPEN)}
+LEADS_TO = {
+    Verb.RESOLVE: AlertStatus.RESOLVED,
+    Verb.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED,
+    Verb.CLOSE: AlertStatus.RESOLVED,  # a closed case's message shows it done, as a resolved one
+}
 # How long a notification may wait for its incident to appear in Coralogix before it is posted anyway.
 LOOKUP_DEADLINE = 8.0
 # Incidents read per Coralogix call when looking for changes made elsewhere.

@@ -1,14 +1,18 @@
 """The one action pipeline: every surface's resolve or acknowledge runs here, durable and exactly once.
 
-    targets → authorize → claim → Coralogix → decide → tell the person → follow on messages → record
+    targets → authorize → claim → Coralogix → decide → tell the person → follow on messages
+            → comment on the cases → record
 
 Each step is one method. A job's stage is journaled after each step that must not be repeated
 (Coralogix was called and the outcome decided; the person was told; the messages followed), so a
 run interrupted by a crash or a deploy resumes where it stopped: another process reads the
 journal, asks Coralogix again for what was not decided, and tells the person once.
 
-`authorize` applies the access policy (per incident, reading incidents only when a rule looks at
-them); `record` writes the audit trail, once per job, before the job is finished.
+Each id goes to the service of what it names (`bot.services.targets`): an incident, or a Coralogix
+Case (a readable `CASE-123`, or any id on a tenant set to Cases); everything else is the same for
+both. `authorize` applies the access policy (per id, reading the incidents or cases only when a rule
+looks at them); after the messages, each case the action changed gets one comment naming the person
+(`bot.services.case_comments`); `record` writes the audit trail, once per job, before it is finished.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from bot.api import ApiError, Incident
+from bot.api import ApiError
 from bot.errors import BotError, describe, record_failure
 from bot.metrics import Metrics
 from bot.policy import Decision, NeedsIncident
-from bot.services.access import Access, Verdicts
-from bot.services.actions import Action, IdResult, Outcome, Report, Surface, Verb
+from bot.services.access import Access, Target, Verdicts
+from bot.services.actions import Action, IdResult, Outcome, Report, Surface
 from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
-from bot.services.incidents import IncidentService
+from bot.services.case_comments import CaseComments
+from bot.services.targets import Targets
 from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal
 
 logger = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ logger = logging.getLogger(__name__)
 DECIDED = "decided"  # Coralogix was asked; `job.result` holds the report
 TOLD = "told"  # the person who asked has the answer
 FOLLOWED = "followed"  # every alert message shows it
+COMMENTED = "commented"  # each case changed has its comment naming the person
 
 NOT_TRACKED = (
     "I don't have this alert on record (it may predate my database), so I can't act on it. "
@@ -57,7 +63,7 @@ class ActionPipeline:
     def __init__(
         self,
         *,
-        incidents: IncidentService,
+        targets: Targets,
         alerts: AlertService,
         claims: Claims,
         journal: Journal,
@@ -65,8 +71,10 @@ class ActionPipeline:
         metrics: Metrics,
         access: Access,
         audit: AuditTrail,
+        comments: CaseComments,
     ) -> None:
-        self.incidents = incidents
+        self.targets = targets
+        self.comments = comments
         self.alerts = alerts
         self.claims = claims
         self.journal = journal
@@ -89,6 +97,9 @@ class ActionPipeline:
         if job.stage == TOLD:
             await self.alerts.follow(action, report.results)
             job = await self.journal.record(job, stage=FOLLOWED)
+        if job.stage == FOLLOWED:
+            await self.comments.after(action, report, is_case={r.id for r in report.results if self._case(r)})
+            job = await self.journal.record(job, stage=COMMENTED)
         await self.record(job, action, report)
         await self.claims.finish(job.id, {r.id: r.outcome.value for r in report.results if r.id})
         await self.journal.finish(job)
@@ -141,8 +152,9 @@ class ActionPipeline:
         read = None
         if isinstance(await self.access.first_look(action.user, action.verb, action.channel), NeedsIncident):
             with watch:
-                read = await self.incidents.lookup(list(dict.fromkeys(ids)))
-        return await self.access.sort(action.user, action.verb, action.channel, ids, read)
+                read = await self.targets.lookup(list(dict.fromkeys(ids)))
+        cases = frozenset(i for i in ids if self.targets.is_case(i))
+        return await self.access.sort(action.user, action.verb, action.channel, ids, read, cases=cases)
 
     async def _message(self, job: Job, action: Action, watch: Stopwatch) -> tuple[AlertRecord, Verdicts] | Report:
         """The alert message a button or a thread mention acts on, marked "Resolving…", and its incident.
@@ -193,18 +205,20 @@ class ActionPipeline:
         ]
 
     async def _call(
-        self, action: Action, ids: list[str], job: Job, *, known: bool, read: Mapping[str, Incident]
+        self, action: Action, ids: list[str], job: Job, *, known: bool, read: Mapping[str, Target]
     ) -> list[IdResult]:
         if not ids:
             return []
-        if action.verb is Verb.ACKNOWLEDGE:
-            return await self.incidents.acknowledge(ids)
         # A click's incident is known to be open: skip the read first, unless an earlier run may
         # have resolved it already (then the read tells "resolved by this action" apart). When the
         # access policy has just read the incidents, that read is the pre-check.
         since = job.created_at if job.resumed else None
-        precheck = job.resumed or not known or bool(read)
-        return await self.incidents.resolve(ids, precheck=precheck, since=since, read=read or None)
+        precheck = job.resumed or not known
+        return await self.targets.act(action, ids, precheck=precheck, since=since, read=read)
+
+    def _case(self, result: IdResult) -> bool:
+        """Whether a result is a case's (read as one, or named as one)."""
+        return result.case is not None or (result.incident is None and self.targets.is_case(result.id))
 
     async def record(self, job: Job, action: Action, report: Report) -> None:
         """The audit record of the action and what became of it (once per job), and a log line."""
@@ -283,4 +297,8 @@ def _credited(results: list[IdResult], earlier: dict[str, Claim], job_id: int) -
 
 
 # The outcome of the earlier action that makes this one's "already" its doing.
-_ALREADY = {Outcome.ALREADY_RESOLVED: Outcome.RESOLVED.value, Outcome.ALREADY_ACKNOWLEDGED: Outcome.ACKNOWLEDGED.value}
+_ALREADY = {
+    Outcome.ALREADY_RESOLVED: Outcome.RESOLVED.value,
+    Outcome.ALREADY_ACKNOWLEDGED: Outcome.ACKNOWLEDGED.value,
+    Outcome.ALREADY_CLOSED: Outcome.CLOSED.value,
+}

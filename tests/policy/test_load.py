@@ -77,7 +77,7 @@ def test_every_problem_is_named_at_once_with_its_line() -> None:
     """Unknown keys, allow with deny, a bad verb, ids of the wrong shape and a scalar for a list: one line each."""
     text = (
         "rules:\n"  # 1
-        "  - allow: [resolve, close]\n"  # 2
+        "  - allow: [resolve, reopen]\n"  # 2
         "    deny: [acknowledge]\n"  # 3
         "    colour: blue\n"  # 4
         "  - allow: [acknowledge]\n"  # 5
@@ -94,7 +94,7 @@ def test_every_problem_is_named_at_once_with_its_line() -> None:
     )
     assert problems(text) == [
         "policy.yml line 2: rules[0]: has both allow and deny: a rule does one of them (split it in two)",
-        "policy.yml line 2: rules[0].allow[1]: must be resolve or acknowledge, not 'close'",
+        "policy.yml line 2: rules[0].allow[1]: must be resolve, acknowledge or close, not 'reopen'",
         "policy.yml line 4: rules[0].colour: unknown key "
         "(a rule takes allow, deny, name, users, usergroups, channels, incidents, message)",
         "policy.yml line 6: rules[1].users: must be a list, like [a, b], not 'U0ALICE'",
@@ -205,7 +205,7 @@ def test_a_file_loads_from_its_path(tmp_path: Path) -> None:
 
 def test_a_shared_name_is_reported_alongside_other_problems() -> None:
     """Two rules of one name are named even when a rule also has another problem."""
-    assert problems("rules:\n- allow: [resolve]\n  name: x\n- deny: [close]\n  name: X\n") == [
-        "policy.yml line 4: rules[1].deny[0]: must be resolve or acknowledge, not 'close'",
+    assert problems("rules:\n- allow: [resolve]\n  name: x\n- deny: [reopen]\n  name: X\n") == [
+        "policy.yml line 4: rules[1].deny[0]: must be resolve, acknowledge or close, not 'reopen'",
         "policy.yml line 5: rules[1].name: 'X' is already the name of rule 1",
     ]
