@@ -225,7 +225,7 @@ async def build_runtime(
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
     )
-    cases = CaseMessageService(
+    case_messages = CaseMessageService(
         messages=CaseMessages(store.engine), publisher=publisher, default_channel=settings.SLACK_ALERT_CHANNEL
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
@@ -257,7 +257,7 @@ async def build_runtime(
         {
             JobKind.ACTION: pipeline.run,
             JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run,
-            JobKind.CASE_NOTIFICATION: CaseNotificationJobs(cases, journal, audit).run,
+            JobKind.CASE_NOTIFICATION: CaseNotificationJobs(case_messages, journal, audit).run,
         },
         chores=chores,
         give_up=partial(tell_gave_up, reporter),

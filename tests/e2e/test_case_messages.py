@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.ids import ActionId
-from bot.store import AlertStatus
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.store import AlertRecord, AlertStatus
 from bot.store.tables import MessageKind
-from tests.e2e.harness import ALERT_CHANNEL, Harness, running_bot
+from tests.e2e.harness import ALERT_CHANNEL, Harness, running_bot, view_submission
+from tests.fakes.cases import ACKNOWLEDGED, ACTIVE, CLOSED, RESOLVED, make_case
+from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import wait_for
 
 CASE_UUID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -207,7 +210,156 @@ async def test_a_resolve_before_the_activation_waits_for_the_message() -> None:
         await bot.settle()
         assert not posts(bot)
         ts = await posted_case(bot)
-        await wait_for(lambda: bot.slack.called("chat.update"), within=10, what="the waiting resolve")
+        await wait_for(lambda: replies(bot, ts), within=10, what="the waiting resolve")
         assert "Resolved in Coralogix" in json.dumps(attachment(last_update(bot)))
         assert len(posts(bot)) == 1
         assert replies(bot, ts)[0].startswith(":white_check_mark: Resolved in Coralogix")
+
+
+# -- acting from the message ------------------------------------------------------------------------
+
+
+def cases_tenant() -> FakeCoralogix:
+    """A fake Coralogix on a Cases tenant holding the active case the notifications are about."""
+    fake = FakeCoralogix()
+    fake.cases.add(make_case(CASE_UUID, readable_id=CASE_REF))
+    return fake
+
+
+def case_status(bot: Harness) -> str:
+    """The case's status in the fake Coralogix."""
+    stored = bot.coralogix.cases.find(CASE_REF)
+    assert stored is not None
+    return str(stored["status"])
+
+
+async def case_record(bot: Harness, ts: str) -> AlertRecord:
+    """The stored record of the case message `ts`."""
+    record = await bot.runtime.store.alerts.by_message(ALERT_CHANNEL, ts)
+    assert record is not None
+    return record
+
+
+async def test_resolve_opens_a_modal_and_its_reason_goes_to_coralogix() -> None:
+    """Resolve → a modal; submitted with a reason → the case is resolved with it, the message and thread say so."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        assert (await bot.click(ActionId.CASE_RESOLVE, ts=ts, value=CASE_UUID))[0] == 200
+        await wait_for(lambda: bot.slack.called("views.open"), what="the Resolve modal")
+        view = bot.slack.called("views.open")[0].params["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        assert view["callback_id"] == CallbackId.CASE_RESOLVE_MODAL
+        assert not bot.coralogix.calls, "opening the modal changes nothing"
+        reason = {BlockId.NOTE.value: {ActionId.NOTE.value: {"type": "plain_text_input", "value": "rolled back <v42>"}}}
+        submitted = view_submission(CallbackId.CASE_RESOLVE_MODAL, reason, view["private_metadata"])
+        assert (await bot.interactive(submitted))[0] == 200
+        await bot.settle()
+        assert case_status(bot) == RESOLVED
+        [resolve] = [c for c in bot.coralogix.calls if c.operation.startswith("case_resolve")]
+        assert resolve.body["reason"].startswith("rolled back <v42>")
+        assert "Resolved by <@U0ONCALL>" in json.dumps(attachment(last_update(bot)))
+        assert buttons(last_update(bot)) == [ActionId.OPEN_IN_CORALOGIX]
+        [line] = replies(bot, ts)
+        assert "Resolved by <@U0ONCALL>" in line
+        assert "Reason: rolled back &lt;v42&gt;" in line
+        assert (await case_record(bot, ts)).status is AlertStatus.RESOLVED
+
+
+async def test_acknowledge_acknowledges_the_one_case_and_re_renders() -> None:
+    """Acknowledge → one PUT for this case; the message shows who, without the Acknowledge button."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        assert (await bot.click(ActionId.ACKNOWLEDGE, ts=ts, value=CASE_UUID))[0] == 200
+        await bot.settle()
+        assert case_status(bot) == ACKNOWLEDGED
+        assert [c.method for c in bot.coralogix.calls if c.operation == "case_acknowledge"] == ["PUT"]
+        update = last_update(bot)
+        assert "Acknowledged by <@U0ONCALL>" in json.dumps(attachment(update))
+        assert ActionId.ACKNOWLEDGE not in buttons(update)
+        assert ActionId.CASE_RESOLVE in buttons(update)
+        await notify(bot, case_body("caseAcknowledged", status="CASE_STATUS_ACKNOWLEDGED"))  # Coralogix's echo
+        assert len(replies(bot, ts)) == 1
+
+
+async def test_close_as_false_alarm_closes_the_case() -> None:
+    """Close as false alarm (after Slack's confirm) → the case is closed; the message shows it, with no buttons."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        confirm = next(
+            e["confirm"]
+            for b in attachment(posts(bot)[0])["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == ActionId.CASE_CLOSE
+        )
+        assert confirm["confirm"]["text"] == "Close case"
+        assert (await bot.click(ActionId.CASE_CLOSE, ts=ts, value=CASE_UUID))[0] == 200
+        await bot.settle()
+        assert case_status(bot) == CLOSED
+        update = last_update(bot)
+        assert "Closed as a false alarm by <@U0ONCALL>" in json.dumps(attachment(update))
+        assert buttons(update) == [ActionId.OPEN_IN_CORALOGIX]
+        assert (await case_record(bot, ts)).status is AlertStatus.CLOSED
+        assert replies(bot, ts)[0].startswith(":file_folder: Closed as a false alarm by <@U0ONCALL>")
+        assert (await bot.click(ActionId.CASE_CLOSE, ts=ts, value=CASE_UUID))[0] == 200  # a stale second click
+        await bot.settle()
+        assert len([c for c in bot.coralogix.calls if c.operation.startswith("case_close")]) == 1
+
+
+async def test_the_open_link_needs_only_an_ack() -> None:
+    """Open in Coralogix is a link: the click is acknowledged and nothing is called."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        url = next(
+            e["url"]
+            for b in attachment(posts(bot)[0])["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["action_id"] == ActionId.OPEN_IN_CORALOGIX
+        )
+        assert url == "https://team.app.coralogix.us/#/cases/CASE-12"
+        assert (await bot.click(ActionId.OPEN_IN_CORALOGIX, ts=ts))[0] == 200
+        await bot.settle()
+        assert not bot.coralogix.calls
+        assert not bot.slack.called("chat.update")
+
+
+async def test_resolve_mentioned_in_the_case_thread_resolves_it() -> None:
+    """`@bot resolve <reason>` in a case message's thread resolves the case with that reason."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        event = {
+            "type": "app_mention",
+            "user": "U0THREAD",
+            "text": "<@UBOT0001> resolve db failover done",
+            "ts": "1700000100.000100",
+            "channel": ALERT_CHANNEL,
+            "event_ts": "1700000100.000100",
+            "thread_ts": ts,
+        }
+        assert (await bot.event(event, event_id="EvCase1"))[0] == 200
+        await bot.settle()
+        assert case_status(bot) == RESOLVED
+        line = next(r for r in replies(bot, ts) if "Resolved by" in r)
+        assert "Resolved by <@U0THREAD> from the thread" in line
+        assert "Reason: db failover done" in line
+
+
+async def test_a_person_the_policy_refuses_leaves_the_message_as_it_was(tmp_path: Path) -> None:
+    """Refused by the access policy: no Coralogix call, the message unchanged, the person told why."""
+    policy = tmp_path / "access-policy.yml"
+    policy.write_text(
+        'rules:\n  - deny: [resolve, acknowledge, close]\n    users: [U0INTERN]\n    message: "Ask in #sre-help."\n'
+    )
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases", ACCESS_POLICY=str(policy)) as bot:
+        ts = await posted_case(bot)
+        for action_id in (ActionId.ACKNOWLEDGE, ActionId.CASE_CLOSE):
+            assert (await bot.click(action_id, ts=ts, user="U0INTERN", value=CASE_UUID))[0] == 200
+        await bot.settle()
+        assert not bot.coralogix.calls
+        assert not bot.slack.called("chat.update")
+        assert (await case_record(bot, ts)).status is AlertStatus.TRIGGERED
+        assert case_status(bot) == ACTIVE
+        told = [c.params.get("text", "") for c in bot.slack.called("chat.postEphemeral")]
+        told += [str(c.body) for c in bot.slack.response_url_calls] if hasattr(bot.slack, "response_url_calls") else []
+        assert any("sre-help" in t for t in told) or any("sre-help" in str(c.params) for c in bot.slack.calls)
