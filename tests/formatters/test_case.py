@@ -95,6 +95,7 @@ def test_resolved_and_closed_cases_show_no_action_buttons(status: AlertStatus) -
     """Only the link stays once the case is resolved or closed, and the colour turns green."""
     message = case_message(case(), AlertState(status=status, at=NOW), NOW)
     assert buttons(message) == [ActionId.OPEN_IN_CORALOGIX]
+    assert message.attachments is not None
     assert message.attachments[0]["color"] == "#2EB67D"
     assert ("Closed as a false alarm in Coralogix" if status is AlertStatus.CLOSED else "Resolved in Coralogix") in (
         all_text(message)
