@@ -30,6 +30,7 @@ from bot.api.enums import CasePriority, CaseStatus
 from bot.services.notifications import _PLACEHOLDER, _absent, _epoch, _number
 from bot.settings import CONVERSATION_ID
 
+_NOT_A_LETTER = re.compile(r"[^a-z]")
 ENTITY_KEYS = ("entity_type", "entityType", "entity")
 CASE_ENTITY = frozenset({"cases", "case"})
 
@@ -105,10 +106,13 @@ def is_case_body(body: dict[str, Any]) -> bool:
 
 def _word(value: str) -> str:
     """`CASE_STATUS_ACTIVE`, `caseActivated`, `Assignee changed` → `active`, `activated`, `assigneechanged`."""
-    word = re.sub(r"[^a-z]", "", value.lower())
+    word = _NOT_A_LETTER.sub("", value.lower())
     for prefix in ("casestatus", "case"):
         word = word.removeprefix(prefix)
     return word
+
+
+_STATUS_WORDS = {_word(s.value): s for s in CaseStatus}
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -166,9 +170,10 @@ class CaseNotification(BaseModel):
         text = str(value).strip() if isinstance(value, str | int) else value
         if isinstance(text, str) and _PLACEHOLDER.fullmatch(text):
             raise ValueError(f"is the unreplaced template placeholder {text[:100]}")
-        if not isinstance(text, str) or case_ref(text) is None:
+        ref = case_ref(text) if isinstance(text, str) else None
+        if ref is None:
             raise ValueError("must be a Coralogix case id: a UUID or a readable id like CASE-123")
-        return case_ref(text)
+        return ref
 
     @field_validator("readable_id", "title", "assignee", "link", "channel", mode="before")
     @classmethod
@@ -204,9 +209,7 @@ class CaseNotification(BaseModel):
     def _status(cls, value: Any) -> Any:
         if not isinstance(value, str) or _absent(value):
             return None
-        word = _word(value)
-        known = {_word(s.value): s for s in CaseStatus}
-        return known.get(word, CaseStatus(value.strip()))  # an unknown status is kept as sent
+        return _STATUS_WORDS.get(_word(value), CaseStatus(value.strip()))  # an unknown status is kept as sent
 
     @field_validator("priority", mode="before")
     @classmethod
