@@ -64,6 +64,7 @@ class AlertMessages:
             open_key=open_key(channel, alert_id, group_by, incident_id),
             incident_key=incident_key(channel, incident_id),
             job_id=job_id,
+            kind=MessageKind.ALERT.value,
         )
         try:
             async with self._session() as session, session.begin():

@@ -66,9 +66,8 @@ class AlertMessageRow(Base):
     incident_key: Mapped[str | None] = mapped_column(String(200))
     job_id: Mapped[int | None] = mapped_column(Integer)  # the notification job that posts it
     pending_job: Mapped[int | None] = mapped_column(Integer)  # the action job showing "Resolving…" on it
-    kind: Mapped[str] = mapped_column(
-        String(16), default=MessageKind.ALERT.value, server_default=MessageKind.ALERT.value
-    )
+    # Set by each writer (no Python-side default): rows written before revision 0006 get the server's.
+    kind: Mapped[str] = mapped_column(String(16), server_default=MessageKind.ALERT.value)
 
 
 class ProcessedEventRow(Base):
