@@ -213,10 +213,14 @@ async def build_runtime(
     store = await Store.open(settings.DATABASE_URL)
     metrics = Metrics()
     api = build_coralogix(settings, transport=coralogix_transport, retry=retry, metrics=metrics)
-    cases = CaseService(build_cases(settings, transport=coralogix_transport, retry=retry, metrics=metrics))
+    cases = CaseService(
+        build_cases(settings, transport=coralogix_transport, retry=retry, metrics=metrics),
+        load_deadline=timings.load_deadline,
+    )
     slack_client = build_slack_client(settings, metrics)
     writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
+    targets = Targets(incidents, cases, settings.CORALOGIX_ENTITY)
     publisher = SlackAlertPublisher(writer)  # alert and case messages
     alerts = AlertService(
         alerts=store.alerts,
@@ -231,11 +235,13 @@ async def build_runtime(
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
     audit = AuditTrail(store.audit, directory)
-    home = HomePublisher(writer, incidents=incidents, alerts=store.alerts, settings=settings, access=access)
+    home = HomePublisher(
+        writer, incidents=incidents, alerts=store.alerts, settings=settings, access=access, targets=targets
+    )
     reporter = SlackReporter(writer, home)
     journal = Journal(store.engine, owner=process_identity(), lease=settings.JOB_LEASE_SECONDS)
     pipeline = ActionPipeline(
-        targets=Targets(incidents, cases, settings.CORALOGIX_ENTITY),
+        targets=targets,
         alerts=alerts,
         claims=store.claims,
         journal=journal,
@@ -267,6 +273,7 @@ async def build_runtime(
     services = Services(
         incidents=incidents,
         cases=cases,
+        targets=targets,
         alerts=alerts,
         store=store,
         tasks=tasks,

@@ -4,7 +4,8 @@ One line per check, ✔ or ✘ with the fix (or ! for what works less than it co
 check finishes; no check takes longer than CHECK_TIMEOUT. Nothing is changed anywhere: Slack gets
 `auth.test` (and, with an app token, `apps.connections.open`, which only hands out a socket URL),
 `bots.info` for the app id, and lookups of the ids the access policy names (`bot.doctor_policy`);
-Coralogix gets a one-item list call.
+Coralogix gets one-item list calls of incidents and cases, and the Cases permission probes of
+`bot.doctor_cases` (acts on a case id that cannot exist).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.api import ApiError, ApiVersion, CoralogixClient, RetryPolicy
+from bot.api.case_ids import Entity
 from bot.app import build_slack_client
 from bot.check import Check
+from bot.doctor_cases import check_cases
 from bot.doctor_policy import check_app_id, check_policy_file, check_policy_ids
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
@@ -92,6 +95,9 @@ async def check_coralogix(settings: Settings, transport: httpx.AsyncBaseTranspor
         checks.append(Check(True, f"Coralogix: path families answering: {', '.join(answering)}"))
     else:
         checks.append(Check(False, "Coralogix: neither `lts` nor `5` answers: check the key, region and network"))
+    if settings.CORALOGIX_ENTITY is Entity.CASES:  # incidents are not used: their failures only inform
+        unused = " (CORALOGIX_ENTITY=cases: incidents are not used)"
+        checks = [c if c.ok else Check.warn(c.text + unused) for c in checks]
     return checks
 
 
@@ -188,6 +194,7 @@ async def run_doctor(
         ("access policy", _static(policy_checks)),
         ("access policy ids", check_policy_ids(policy, client) if policy is not None else _static([])),
         ("Coralogix", check_coralogix(settings, transport)),
+        ("Coralogix Cases", check_cases(settings, transport)),
         ("alert webhook", _static(check_webhook(settings))),
         ("database", check_database(settings)),
     ]

@@ -1,6 +1,6 @@
 """The Slack side of the alert and case use cases: posts, re-renders and thread replies with the Web API.
 
-A row of alert_messages renders by its kind: an alert message, or a case message (`bot.formatters.case`).
+A row of alert_messages renders by its kind: an alert message, or a case message (`bot.formatters.case_message`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from slack_sdk.errors import SlackApiError
 
 from bot.formatters.alert import AlertState, alert_message, thread_text
-from bot.formatters.case import assignee_text, case_message, case_thread_text
+from bot.formatters.case_message import assignee_text, case_message, case_thread_text
 from bot.formatters.common import Message
 from bot.services.alerts import ThreadLine
 from bot.services.case_notifications import CaseNotification

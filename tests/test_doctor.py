@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.check import Check
 from bot.doctor import check_coralogix, check_database, check_slack, check_webhook, run_doctor
+from bot.doctor_cases import PROBE_ID
 from bot.ids import BOT_SCOPES
 from bot.settings import Settings
 from tests.conftest import make_settings
@@ -82,16 +83,21 @@ async def test_all_good(slack_client: AsyncWebClient, fake_slack: FakeSlack, cor
 async def test_only_read_only_calls(
     slack_client: AsyncWebClient, fake_slack: FakeSlack, coralogix: FakeCoralogix
 ) -> None:
-    """On Slack only auth.test and bots.info (the app id) are called; on Coralogix one-item list POSTs."""
+    """On Slack only auth.test and bots.info (the app id) are called; on Coralogix one-item list POSTs, and the
+    Cases permission probes, which act only on a case id that cannot exist."""
     await doctor(make_settings(), slack_client, coralogix)
     assert [c.method for c in fake_slack.calls] == ["auth.test", "auth.test", "bots.info"]
     assert {c.headers.get("Authorization") for c in fake_slack.calls} == {f"Bearer {VALID_TOKEN}"}
-    assert seen(coralogix) == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
+    assert seen(coralogix)[:2] == [("POST", LEGACY_LIST), ("POST", V5_LIST)]
+    lists = [c for c in coralogix.calls if c.operation in ("list", "case_list")]
+    probes = [c for c in coralogix.calls if c.operation not in ("list", "case_list")]
+    for request in (c.request for c in lists):
+        assert json.loads(request.content)["pagination"] == {"pageSize": 1}
+    assert [c.operation for c in probes] == ["case_close_one", "case_acknowledge", "case_comment"]
+    assert all(c.ids == [PROBE_ID] for c in probes)
     for request in (c.request for c in coralogix.calls):
-        assert json.loads(request.content) == {"pagination": {"pageSize": 1}}
         assert request.headers["Authorization"] == f"Bearer {API_KEY}"
         assert "resolve" not in request.url.path
-        assert "close" not in request.url.path
 
 
 async def test_secrets_not_printed(slack_client: AsyncWebClient, coralogix: FakeCoralogix) -> None:

@@ -1,11 +1,15 @@
-"""The App Home tab: the open incidents, each with Resolve and Open in Coralogix, and a Refresh button."""
+"""The App Home tab: the open incidents (or Coralogix Cases), each with Resolve and Open in Coralogix, and a
+Refresh button."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.api.case_models import Case
 from bot.api.models import Incident
+from bot.formatters.cases import case_home_blocks
 from bot.formatters.common import (
     SECTION_TEXT_LIMIT,
     actions,
@@ -45,7 +49,7 @@ def _incident_blocks(incident: Incident, now: datetime, url: str | None, *, may_
 
 
 def home_view(
-    incidents: list[Incident] | None,
+    incidents: Sequence[Incident | Case] | None,
     *,
     now: datetime,
     urls: dict[str, str] | None = None,
@@ -53,13 +57,15 @@ def home_view(
     error: str | None = None,
     permissions: str = EVERYONE,
     resolvable: set[str] | None = None,
+    noun: str = "incidents",
 ) -> dict[str, Any]:
     """The Home tab. `incidents` None with `error` means Coralogix could not be read; `notice` is a
     one-line outcome of the user's last action and `permissions` what this person may do (both
-    mrkdwn, escaped by the caller); `resolvable`: the incidents that get a Resolve button (None: all)."""
+    mrkdwn, escaped by the caller); `resolvable`: the incidents that get a Resolve button (None: all);
+    `noun`: what the list holds (`incidents`, or `cases` on a Cases tenant)."""
     refresh = actions(button(ActionId.HOME_REFRESH.value, "Refresh"))
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Open Coralogix incidents"}},
+        {"type": "header", "text": {"type": "plain_text", "text": f"Open Coralogix {noun}"}},
         context(truncate(f"Updated {date_token(now)} · {permissions}", SECTION_TEXT_LIMIT)),
         refresh,
     ]
@@ -67,15 +73,19 @@ def home_view(
         # Cut after the caller's escaping (truncate keeps `&…;` whole): a longer section fails views.publish.
         blocks.append(section(truncate(notice, SECTION_TEXT_LIMIT)))
     if error is not None or incidents is None:
-        blocks.append(section(truncate(f":warning: {error or 'Could not read the incidents.'}", SECTION_TEXT_LIMIT)))
+        blocks.append(section(truncate(f":warning: {error or f'Could not read the {noun}.'}", SECTION_TEXT_LIMIT)))
     elif not incidents:
-        blocks.append(section(":white_check_mark: No open incidents in Coralogix right now."))
+        blocks.append(section(f":white_check_mark: No open {noun} in Coralogix right now."))
     else:
         shown = incidents[:HOME_LIMIT]
         if len(incidents) > HOME_LIMIT:
-            blocks.append(context(f"The {HOME_LIMIT} most severe of {len(incidents)} open incidents."))
+            most = "most severe" if noun == "incidents" else "most urgent"
+            blocks.append(context(f"The {HOME_LIMIT} {most} of {len(incidents)} open {noun}."))
         blocks.append({"type": "divider"})
         for incident in shown:
             may_resolve = resolvable is None or incident.id in resolvable
-            blocks += _incident_blocks(incident, now, (urls or {}).get(incident.id), may_resolve=may_resolve)
+            if isinstance(incident, Case):
+                blocks += case_home_blocks(incident, now, may_resolve=may_resolve)
+            else:
+                blocks += _incident_blocks(incident, now, (urls or {}).get(incident.id), may_resolve=may_resolve)
     return {"type": "home", "blocks": blocks}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.api.case_models import Case
 from bot.api.models import Incident
+from bot.formatters.cases import case_line, case_option
 from bot.formatters.common import escape, modal, note_input, section, severity_marker, severity_word, truncate
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.payloads import selected_values
@@ -28,7 +32,7 @@ def empty_view(private_metadata: dict[str, str]) -> dict[str, Any]:
     """No incident ids in the message: nothing to submit."""
     text = (
         ":grey_question: No Coralogix incident ids found in this message. Incident ids are 36-character "
-        "ids like `3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15`, as in Coralogix links."
+        "ids like `3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15`, as in Coralogix links; case ids look like `CASE-123`."
     )
     return _base(private_metadata, [section(text)], submit=False)
 
@@ -41,24 +45,32 @@ def error_view(private_metadata: dict[str, str], reason: str, error_id: str) -> 
     return _base(private_metadata, [section(text)], submit=False)
 
 
-def _line(incident_id: str, incident: Incident | None) -> str:
+def _line(incident_id: str, incident: Incident | Case | None) -> str:
     if incident is None:
         return f":grey_question: `{incident_id}`: not found in Coralogix"
+    if isinstance(incident, Case):
+        return case_line(incident)
     name = escape(truncate(incident.name or incident_id, 150))
     state = "resolved" if incident.is_resolved else (incident.status or "unknown").removeprefix("INCIDENT_STATUS_")
     return f"{severity_marker(incident.severity)} *{name}* · {str(state).lower()}"
 
 
-def _option(incident: Incident) -> dict[str, Any]:
+def _option(incident: Incident | Case) -> dict[str, Any]:
+    if isinstance(incident, Case):
+        return case_option(incident, datetime.now(UTC))
     label = f"{severity_word(incident.severity)} · {incident.name or incident.id}"
     return {"text": {"type": "plain_text", "text": truncate(label, 75)}, "value": incident.id}
 
 
-def list_view(private_metadata: dict[str, str], ids: list[str], found: dict[str, Incident]) -> dict[str, Any]:
-    """The incidents of the message with their states; open ones pre-selected for resolving."""
+def _open(item: Incident | Case) -> bool:
+    return item.is_open if isinstance(item, Case) else not item.is_resolved
+
+
+def list_view(private_metadata: dict[str, str], ids: list[str], found: Mapping[str, Incident | Case]) -> dict[str, Any]:
+    """The incidents (and cases) of the message with their states; open ones pre-selected for resolving."""
     lines = [_line(i, found.get(i)) for i in ids]
     blocks: list[dict[str, Any]] = [section(truncate("\n".join(lines), 3000))]
-    open_incidents = [found[i] for i in ids if i in found and not found[i].is_resolved][:MAX_OPTIONS]
+    open_incidents = [found[i] for i in ids if i in found and _open(found[i])][:MAX_OPTIONS]
     if not open_incidents:
         blocks.append(section("Nothing to resolve: every incident here is already resolved or unknown."))
         return _base(private_metadata, blocks, submit=False)

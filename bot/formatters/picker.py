@@ -6,8 +6,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.api.case_models import Case
 from bot.api.models import SEVERITY_RANK, Incident, IncidentSeverity
 from bot.errors import BadPayload
+from bot.formatters.cases import case_option
 from bot.formatters.common import (
     actions,
     age,
@@ -139,6 +141,32 @@ def list_view(
         }
     )
     blocks.append(note_input())
+    return _base(metadata, blocks, submit=True)
+
+
+def case_list_view(metadata: str, cases: list[Case], now: datetime) -> dict[str, Any]:
+    """A Cases tenant's picker: the open cases (priority, title, age), most urgent and newest first; the
+    STATIC_LIMIT most urgent when there are more."""
+    if not cases:
+        return _base(metadata, [section(":white_check_mark: No open cases in Coralogix right now.")], submit=False)
+    shown = cases[:STATIC_LIMIT]
+    count = f"{len(cases)} open cases" if len(cases) <= STATIC_LIMIT else f"The {STATIC_LIMIT} most urgent open cases"
+    element = {
+        "type": "multi_static_select",
+        "action_id": ActionId.PICKER_PICKED.value,
+        "options": [case_option(c, now) for c in shown],
+        "placeholder": {"type": "plain_text", "text": "Pick cases"},
+    }
+    blocks: list[dict[str, Any]] = [
+        section(f"*{count}*, most urgent and newest first."),
+        {
+            "type": "input",
+            "block_id": BlockId.PICKER_INCIDENTS.value,
+            "label": {"type": "plain_text", "text": "Cases to resolve"},
+            "element": element,
+        },
+        note_input(),
+    ]
     return _base(metadata, blocks, submit=True)
 
 

@@ -20,6 +20,8 @@ def usage_text() -> str:
             f"• `{cmd} &lt;incident-id&gt; [&lt;incident-id&gt; …]`: resolve by id; ids separated by spaces, "
             f"commas or new lines (up to {MAX_IDS_PER_COMMAND:,}); pasted Coralogix links work too. "
             f"Example: `{cmd} {EXAMPLE_ID}`",
+            f"• `{cmd} CASE-123 [CASE-124 …]`: Coralogix Cases, by their readable ids (ids of cases and "
+            f"incidents may be mixed); `{cmd} close CASE-123` closes cases as false alarms.",
             f"• `{cmd} help`: this message.",
             "• *Alert messages*: *Resolve* (asks to confirm), *Acknowledge*, *Open in Coralogix*.",
             "• *In an alert's thread*: `@bot resolve [note]`, `@bot ack`, `@bot status`.",
@@ -53,6 +55,8 @@ def refusal_text(parsed: ParsedIds) -> str | None:
             f":warning: That is {len(parsed.ids):,} incident ids; one command resolves at most "
             f"{MAX_IDS_PER_COMMAND:,}. Split them over several commands.\n\n{usage_text()}"
         )
+    if not parsed.ids and not parsed.invalid:  # `close` and nothing after it
+        return f":warning: Name the cases to close, e.g. `{Command.RESOLVE_INCIDENT.value} close CASE-123`."
     if not parsed.ids:
         # Empty text opens the picker instead (see the command listener).
         return f":warning: {invalid_tokens_text(parsed.invalid)}\n\n{usage_text()}"
@@ -62,7 +66,12 @@ def refusal_text(parsed: ParsedIds) -> str | None:
 def resolving_text(parsed: ParsedIds) -> str:
     """The immediate ack: what the bot is about to do, and what it ignored."""
     n = len(parsed.ids)
-    text = f":hourglass_flowing_sand: Resolving {n} incident{'s' if n != 1 else ''}…"
+    if parsed.close:
+        text = (
+            f":hourglass_flowing_sand: Closing {n} case{'s' if n != 1 else ''} as false alarm{'s' if n != 1 else ''}…"
+        )
+    else:
+        text = f":hourglass_flowing_sand: Resolving {n} incident{'s' if n != 1 else ''}…"
     if parsed.invalid:
         text += f"\nSkipped: {invalid_tokens_text(parsed.invalid)}"
     return text

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import payloads
-from bot.formatters.case import resolve_modal
+from bot.formatters.case_message import resolve_modal
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.listeners.error_handler import reported
 from bot.listeners.submit import submit, view_key

@@ -15,7 +15,7 @@ from bot.listeners.picker import open_picker
 from bot.listeners.submit import submit
 from bot.parsing import parse_incident_ids
 from bot.services import Services
-from bot.services.actions import Action, Surface
+from bot.services.actions import Action, Surface, Verb
 
 
 async def resolve_incident(ack: AsyncAck, command: dict[str, Any], services: Services) -> None:
@@ -37,6 +37,7 @@ async def resolve_incident(ack: AsyncAck, command: dict[str, Any], services: Ser
     action = Action(
         key=f"command:{trigger_id}",
         surface=Surface.COMMAND,
+        verb=Verb.CLOSE if parsed.close else Verb.RESOLVE,
         user=user,
         team=payloads.optional_text(command, "team_id", what="team id"),
         channel=channel,

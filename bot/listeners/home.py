@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot import payloads
+from bot.api import is_case_id
 from bot.ids import ActionId, EventType
 from bot.listeners.error_handler import reported
 from bot.listeners.submit import click_key, submit
@@ -32,8 +33,8 @@ async def resolve_clicked(ack: AsyncAck, body: dict[str, Any], services: Service
     """Resolve from Home: journaled like any resolve; Home is published again with the outcome."""
     user = payloads.slack_id(body, "user", "id", what="user id")
     value = payloads.get(body, "actions", 0, "value")
-    incident_id = value.lower() if isinstance(value, str) else ""
-    if not is_incident_id(incident_id):
+    incident_id = "" if not isinstance(value, str) else value if is_case_id(value) else value.lower()
+    if not (is_incident_id(incident_id) or is_case_id(incident_id)):
         await ack()
         await services.home.publish(user, notice=":warning: That button carried no incident id.")
         return

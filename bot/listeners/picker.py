@@ -10,11 +10,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot import payloads
-from bot.api import ApiError, IncidentSeverity
+from bot.api import ApiError, IncidentSeverity, is_case_id
+from bot.api.case_ids import Entity
 from bot.errors import BadPayload, BotError, describe, record_failure
 from bot.formatters.picker import (
     SEVERITY_VALUES,
     STATIC_LIMIT,
+    case_list_view,
     error_view,
     incident_option,
     list_view,
@@ -61,8 +63,12 @@ async def _fill(services: Services, view: dict[str, Any], *, severity: IncidentS
     channel, _ = read_metadata(raw)
     metadata = picker_metadata(channel, severity, read_response_url(raw))
     try:
-        incidents = await services.incidents.open_for_view(severity=severity, limit=STATIC_LIMIT + 1)
-        new_view = list_view(metadata, incidents, severity, datetime.now(UTC))
+        if services.targets.entity is Entity.CASES:
+            cases = await services.cases.open_for_view(limit=STATIC_LIMIT + 1)
+            new_view = case_list_view(metadata, cases, datetime.now(UTC))
+        else:
+            incidents = await services.incidents.open_for_view(severity=severity, limit=STATIC_LIMIT + 1)
+            new_view = list_view(metadata, incidents, severity, datetime.now(UTC))
     except (ApiError, BotError) as e:
         new_view = error_view(metadata, describe(e), record_failure(logger, "picker load failed", e))
     await _update(services, view, new_view)
@@ -106,7 +112,7 @@ async def search_options(ack: AsyncAck, body: dict[str, Any], services: Services
 async def picker_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
     """Resolve the picked incidents and post the summary where the command was typed."""
     values = payloads.get(view, "state", "values")
-    ids = [i for i in picked_ids(values) if is_incident_id(i)]
+    ids = [i for i in picked_ids(values) if is_incident_id(i) or is_case_id(i)]
     if not ids:
         await ack(response_action="errors", errors={BlockId.PICKER_INCIDENTS.value: "Pick at least one incident."})
         return

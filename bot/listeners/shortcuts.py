@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot import payloads
-from bot.api import ApiError
+from bot.api import ApiError, is_case_id
 from bot.errors import BadPayload, record_failure
 from bot.formatters.modals import (
     empty_view,
@@ -45,7 +45,7 @@ async def resolve_in_message(ack: AsyncAck, shortcut: dict[str, Any], services: 
     opened = await services.writer.open_view(trigger_id, loading_view(metadata, len(ids)))
     view_id = opened["view"]["id"]
     try:
-        found = await services.incidents.lookup(ids)
+        found = await services.targets.lookup(ids)
         view = list_view(metadata, ids, found)
     except ApiError as e:
         view = error_view(metadata, e.message, record_failure(logger, "shortcut lookup failed", e))
@@ -58,7 +58,7 @@ async def resolve_in_message(ack: AsyncAck, shortcut: dict[str, Any], services: 
 async def resolve_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], services: Services) -> None:
     """Resolve the picked incidents and reply in the message's thread (or by DM where the bot cannot post)."""
     values = payloads.get(view, "state", "values")
-    ids = [i for i in picked_in_message(values) if is_incident_id(i)]
+    ids = [i for i in picked_in_message(values) if is_incident_id(i) or is_case_id(i)]
     if not ids:
         errors = {BlockId.SHORTCUT_INCIDENTS.value: "Pick at least one incident to resolve."}
         await ack(response_action="errors", errors=errors)

@@ -11,6 +11,7 @@ from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
 from bot.services.cases import CaseService
 from bot.services.incidents import IncidentService
+from bot.services.targets import Targets
 from bot.store import Store
 
 if TYPE_CHECKING:  # the Slack side and the worker are built on services; listeners use them by name
@@ -26,6 +27,7 @@ class Services:
 
     incidents: IncidentService
     cases: CaseService  # Coralogix Cases: the picker and App Home on a Cases tenant, case comments
+    targets: Targets  # which ids name cases (CORALOGIX_ENTITY), and lookups of incidents and cases alike
     alerts: AlertService
     store: Store
     tasks: BackgroundTasks  # listeners' work after their ack, waited for at shutdown

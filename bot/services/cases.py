@@ -25,6 +25,7 @@ from bot.api.case_ids import case_ref
 from bot.api.case_models import Case, CaseEvent, CaseFilters
 from bot.api.cases import CasesClient
 from bot.api.enums import CasePriority, CaseStatus
+from bot.errors import UpstreamError
 from bot.services.actions import IdResult, Outcome
 from bot.services.case_lifecycle import Step, fit_reason, settled, status_word
 
@@ -39,15 +40,20 @@ ACTION_DEADLINE = 40.0
 # Cases read back one by one per action; beyond, an unconfirmed id fails with its call's error.
 READ_BACK_LIMIT = 200
 OPEN_SCAN_LIMIT = 1000
+# A view (picker, App Home) never sits on "Loading…" longer than this; then it says why.
+LOAD_DEADLINE = 10.0
 Act = Callable[[list[str]], Awaitable[list[BulkAnswer]]]
 
 
 class CaseService:
     """Case operations over one Cases client."""
 
-    def __init__(self, api: CasesClient, *, deadline: float = ACTION_DEADLINE) -> None:
+    def __init__(
+        self, api: CasesClient, *, deadline: float = ACTION_DEADLINE, load_deadline: float = LOAD_DEADLINE
+    ) -> None:
         self.api = api
         self.deadline = deadline
+        self.load_deadline = load_deadline
 
     async def resolve(
         self,
@@ -97,6 +103,14 @@ class CaseService:
         )
         found = await self.api.list_cases(filters=filters, limit=OPEN_SCAN_LIMIT)
         return sorted(found, key=lambda c: (c.urgency, -(c.create_time.timestamp() if c.create_time else 0.0)))[:limit]
+
+    async def open_for_view(self, *, limit: int = 100) -> list[Case]:
+        """`open_cases` within `load_deadline`; an `UpstreamError` saying so when Coralogix is slower."""
+        try:
+            async with asyncio.timeout(self.load_deadline):
+                return await self.open_cases(limit=limit)
+        except TimeoutError:
+            raise UpstreamError(f"Coralogix did not answer within {self.load_deadline:g} s.") from None
 
     async def comment(self, case_id: str, text: str) -> CaseEvent:
         """Add `text` to the case's timeline (Coralogix names the API key as its author; say who in `text`)."""

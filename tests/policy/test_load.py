@@ -107,7 +107,7 @@ def test_every_problem_is_named_at_once_with_its_line() -> None:
         "policy.yml line 12: rules[2].incidents.severities[0]: must be critical, error, warning, info or low, "
         "not 'urgent'",
         "policy.yml line 13: rules[2].incidents.owner: unknown key "
-        "(incidents takes applications, subsystems, severities, labels)",
+        "(incidents takes applications, subsystems, severities, labels, priorities)",
         "policy.yml line 14: default: must be allow or deny, not 'maybe'",
         "policy.yml line 15: extra: unknown key (the file takes rules, default)",
     ]

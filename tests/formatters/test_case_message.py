@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.formatters.alert import AlertState
-from bot.formatters.case import assignee_text, case_message, case_thread_text, resolve_modal
+from bot.formatters.case_message import assignee_text, case_message, case_thread_text, resolve_modal
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.payloads import NOTE_LIMIT
 from bot.services.actions import Outcome
