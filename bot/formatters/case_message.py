@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.api.enums import CasePriority
 from bot.formatters.alert import PENDING_WORDS, AlertState, _via
+from bot.formatters.cases import PRIORITY_MARKERS
 from bot.formatters.common import (
     Message,
     age,
@@ -32,13 +33,6 @@ from bot.services.alert_model import CORALOGIX, ThreadLine
 from bot.services.case_notifications import CaseNotification
 from bot.store import AlertStatus
 
-PRIORITY_MARKERS = {
-    CasePriority.P1: ":red_circle:",
-    CasePriority.P2: ":large_orange_circle:",
-    CasePriority.P3: ":large_yellow_circle:",
-    CasePriority.P4: ":large_blue_circle:",
-    CasePriority.P5: ":white_circle:",
-}
 COLOURS = {
     CasePriority.P1: "#E01E5A",
     CasePriority.P2: "#F2952F",
@@ -161,6 +155,12 @@ def case_thread_text(line: ThreadLine) -> str:
     who = _user(line.user) if line.user else "Someone"
     error = f" (error id `{escape(line.error_id)}`)" if line.error_id else ""
     return f"{MARKS[Outcome.FAILED]} {who} tried to {escape(line.detail or 'act')}{error} · {when}"
+
+
+def case_thread_status(state: AlertState, case_id: str, case_status: str | None) -> str:
+    """`@bot status` in a case message's thread: the message's state, and the case's as Coralogix has it now."""
+    now = f" · in Coralogix: {escape(case_status)}" if case_status else " · Coralogix did not answer"
+    return f"{case_status_text(state)} · case `{escape(case_id)}`{now}"
 
 
 def assignee_text(assignee: str | None, when: datetime) -> str:

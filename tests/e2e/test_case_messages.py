@@ -362,3 +362,23 @@ async def test_a_person_the_policy_refuses_leaves_the_message_as_it_was(tmp_path
         assert case_status(bot) == ACTIVE
         said = [json.dumps(c.params) for c in bot.slack.calls] + [json.dumps(r) for r in bot.slack.responses]
         assert sum("#sre-help" in text for text in said) == 2  # each refusal answered, naming whom to ask
+
+
+async def test_status_in_the_case_thread_reads_the_case() -> None:
+    """`@bot status` in a case message's thread answers the message's state and the case's in Coralogix."""
+    async with running_bot(cases_tenant(), CORALOGIX_ENTITY="cases") as bot:
+        ts = await posted_case(bot)
+        event = {
+            "type": "app_mention",
+            "user": "U0THREAD",
+            "text": "<@UBOT0001> status",
+            "ts": "1700000100.000200",
+            "channel": ALERT_CHANNEL,
+            "event_ts": "1700000100.000200",
+            "thread_ts": ts,
+        }
+        assert (await bot.event(event, event_id="EvCase2"))[0] == 200
+        await bot.settle()
+        [line] = replies(bot, ts)
+        assert line.endswith("· case `CASE-12` · in Coralogix: active")
+        assert [c.operation for c in bot.coralogix.calls] == ["case_get"]
