@@ -133,8 +133,9 @@ class SlackDirectory:
             return self._channels[channel]
         try:
             answer = await self.client.conversations_info(channel=channel)
-        except SLACK_FAILURES as e:
+        except SLACK_FAILURES as e:  # e.g. no channels:read: remembered, so it is not asked on every action
             logger.info("conversations.info for %s failed: %s", channel, why(e))
+            self._channels[channel] = None
             return None
         name = (answer.get("channel") or {}).get("name")
         self._channels[channel] = str(name) if name else None

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.api.case_models import Case
 from bot.api.models import Incident
+from bot.formatters.cases import case_line
 from bot.formatters.common import (
     MESSAGE_BLOCK_LIMIT,
     Message,
@@ -66,7 +68,17 @@ def _labels(incident: Incident | None) -> str:
     return " · ".join(parts)
 
 
+def _case_line(case: Case, result: IdResult) -> str:
+    """A case's line: priority marker, title and readable id (its reason, when it has one worth telling)."""
+    line = case_line(case)
+    if result.reason and result.outcome in EXPLAINED:
+        line += f"\n      _{escape(truncate(result.reason, 600))}_"
+    return line
+
+
 def _line(result: IdResult, *, detailed: bool) -> str:
+    if result.case is not None and result.incident is None:
+        return _case_line(result.case, result)
     incident = result.incident
     marker = severity_marker(incident.severity if incident else None)
     name = incident_name(incident, result.id)

@@ -73,6 +73,7 @@ async def test_command_resolves_readable_ids_and_a_uuid_on_a_cases_tenant() -> N
         assert status == 200 and "Resolving 3" in body
         post = await summary(bot)
         assert "Resolved 3 of 3" in post["text"]
+        assert "Payments down" in json.dumps(post["blocks"]) and "CASE-101" in json.dumps(post["blocks"])
         (resolve,) = cx.calls_of("case_resolve")
         assert resolve.body["ids"] == ["CASE-101", "CASE-102", UUID_CASE]
         assert {cx.cases.status_of(i) for i in (P1_CASE, P2_CASE, UUID_CASE)} == {RESOLVED}
@@ -291,3 +292,32 @@ async def test_an_incidents_tenant_makes_no_cases_call() -> None:
         assert cx.incidents[INCIDENT]["status"] == "INCIDENT_STATUS_RESOLVED"
         assert cx.calls and not any(str(c.operation).startswith("case_") for c in cx.calls)
         assert cx.cases.comments == {}
+
+
+async def test_a_failed_comment_changes_no_outcome() -> None:
+    """Coralogix refuses the comment (500): the case is resolved all the same and the summary says so."""
+    cx = cases_fake()
+    cx.statuses = {"case_comment": 500}
+    async with running_bot(cx, named_slack(), CORALOGIX_ENTITY="cases") as bot:
+        await bot.command("CASE-102")
+        post = await summary(bot)
+        assert "Resolved 1 of 1" in post["text"]
+        assert cx.cases.status_of(P2_CASE) == RESOLVED
+        assert cx.calls_of("case_comment") and cx.cases.comments == {}
+        (record,) = await bot.runtime.store.audit.query()
+        assert record.outcomes == {"CASE-102": "resolved"}
+
+
+async def test_the_comment_falls_back_to_ids_when_slack_gives_no_names() -> None:
+    """Without users.info answers and channels:read, the comment names the user id and the channel id, and
+    the channel is asked once for two actions."""
+    cx = cases_fake()
+    async with running_bot(cx, CORALOGIX_ENTITY="cases") as bot:
+        await bot.command("CASE-101")
+        await summary(bot)
+        await bot.command("CASE-102")
+        await wait_for(lambda: len(bot.slack.called("chat.postMessage")) == 2, what="second summary")
+        await bot.settle()
+        assert cx.cases.comments[P1_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
+        assert cx.cases.comments[P2_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
+        assert len(bot.slack.called("conversations.info")) == 1
