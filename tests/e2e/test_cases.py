@@ -173,7 +173,8 @@ async def test_picker_lists_open_cases_and_a_long_note_is_the_bulk_reason() -> N
 
 
 async def test_policy_refuses_a_case_by_its_priority(tmp_path: Path) -> None:
-    """A rule on `priorities: [P1]` refuses the P1 case and lets the P2 one through; the audit names the rule."""
+    """A rule on `priorities: [P1]` refuses the P1 case and lets the P2 one through (the cases read once, for the
+    policy and the resolve alike); the audit names the rule."""
     policy = tmp_path / "policy.yml"
     policy.write_text(
         "rules:\n"
@@ -191,6 +192,7 @@ async def test_policy_refuses_a_case_by_its_priority(tmp_path: Path) -> None:
         assert "incident commander" in text
         assert cx.cases.status_of(P1_CASE) == ACTIVE and cx.cases.status_of(P2_CASE) == RESOLVED
         assert [c.ids for c in cx.calls if "resolve" in c.operation] == [["CASE-102"]]
+        assert [c.ids for c in cx.calls_of("case_get")] == [["CASE-101"], ["CASE-102"]]  # the policy's read, reused
         (record,) = await bot.runtime.store.audit.query()
         assert record.outcomes == {"CASE-101": "refused", "CASE-102": "resolved"}
         assert record.rule is not None and "p1 cases" in record.rule
