@@ -27,9 +27,10 @@ from bot.services import AlertService, IncidentService, Services
 from bot.services.access import Access
 from bot.services.auditing import AuditTrail
 from bot.services.case_comments import CaseComments
+from bot.services.case_messages import CaseMessageService
 from bot.services.cases import CaseService
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
-from bot.services.jobs import NotificationJobs, tell_gave_up
+from bot.services.jobs import CaseNotificationJobs, NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
 from bot.services.storms import RENDER_EVERY, StormService
 from bot.services.targets import Targets
@@ -41,6 +42,7 @@ from bot.slack_reporter import SlackReporter
 from bot.slack_storms import SlackStormPublisher
 from bot.slack_writes import SlackWriter
 from bot.store import JobKind, Journal, Store
+from bot.store.case_messages import CaseMessages
 from bot.store.leases import Leases
 from bot.store.retention import PRUNE_EVERY, prune
 from bot.webhook import make_webhook_handler
@@ -232,13 +234,17 @@ async def build_runtime(
         quiet=settings.STORM_QUIET,
         render_every=timings.storm_render_every,
     )
+    publisher = SlackAlertPublisher(writer)  # alert and case messages
     alerts = AlertService(
         alerts=store.alerts,
         incidents=incidents,
-        publisher=SlackAlertPublisher(writer),
+        publisher=publisher,
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
         storms=storms,
+    )
+    case_messages = CaseMessageService(
+        messages=CaseMessages(store.engine), publisher=publisher, default_channel=settings.SLACK_ALERT_CHANNEL
     )
     directory = SlackDirectory(slack_client, app_id=settings.SLACK_APP_ID)
     access = Access(policy, directory)
@@ -270,7 +276,11 @@ async def build_runtime(
     worker = Worker(
         journal,
         Leases(store.engine),
-        {JobKind.ACTION: pipeline.run, JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run},
+        {
+            JobKind.ACTION: pipeline.run,
+            JobKind.NOTIFICATION: NotificationJobs(alerts, journal, audit).run,
+            JobKind.CASE_NOTIFICATION: CaseNotificationJobs(case_messages, journal, audit).run,
+        },
         chores=chores,
         give_up=partial(tell_gave_up, reporter),
     )

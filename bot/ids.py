@@ -41,6 +41,12 @@ class BlockId(StrEnum):
     STORM_ALERT = "storm_alert"
     STORM_PAGE_INFO = "storm_page_info"
     STORM_NAV = "storm_nav"
+    # Case messages: versioned likewise.
+    CASE_HEAD = "case_head"
+    CASE_FIELDS = "case_fields"
+    CASE_STATUS = "case_status"
+    CASE_ACTIONS = "case_actions"
+    CASE_RESOLVE_ABOUT = "case_resolve_about"  # the Resolve modal's words about the case
     PICKER_FILTER = "picker_filter"
     PICKER_INCIDENTS = "picker_incidents"
     SHORTCUT_INCIDENTS = "incidents"
@@ -52,7 +58,9 @@ class ActionId(StrEnum):
 
     RESOLVE = "alert_resolve"
     ACKNOWLEDGE = "alert_acknowledge"
-    OPEN_IN_CORALOGIX = "alert_open_in_coralogix"
+    OPEN_IN_CORALOGIX = "alert_open_in_coralogix"  # alert and case messages
+    CASE_RESOLVE = "case_resolve"  # opens the Resolve modal (a reason, optional); Acknowledge is shared with alerts
+    CASE_CLOSE = "case_close"  # "Close as false alarm", after its confirm dialog
     PICKER_SEVERITY = "picker_severity"
     PICKER_RETRY = "picker_retry"
     PICKER_PICKED = "picker_picked"  # static multi-select, when every open incident fits
@@ -75,6 +83,7 @@ class CallbackId(StrEnum):
     RESOLVE_IN_MESSAGE_MODAL = "resolve_incidents_in_message_modal"
     PICKER_MODAL = "resolve_incident_picker"
     STORM_MODAL = "storm_alerts"
+    CASE_RESOLVE_MODAL = "case_resolve_modal"
 
 
 class EventType(StrEnum):

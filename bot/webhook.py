@@ -1,4 +1,4 @@
-"""`POST /coralogix/webhook`: alert notifications from Coralogix, answered within a second.
+"""`POST /coralogix/webhook`: alert and case notifications from Coralogix, answered within a second.
 
 Authenticated by CORALOGIX_WEBHOOK_SECRET as `Authorization: Bearer <secret>` or `?token=<secret>`
 (for senders that cannot set headers), compared in constant time. The body is validated, the
@@ -8,6 +8,10 @@ again), and posting to Slack happens afterwards, as a job any process can finish
 A notification may only post where the operator allowed: SLACK_ALERT_CHANNEL and the channels in
 SLACK_ALERT_CHANNELS_ALLOWED. Whoever holds the secret cannot make the bot post into any other
 conversation it is in, least of all a DM.
+
+Case notifications (the Notification Center's Cases entity) come to the same URL: the body's shape
+tells them apart before any validation (`bot.services.case_notifications.is_case_body`), and they
+pass the same secret, size and channel checks and are journaled the same way, as their own job kind.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import safe_json
 from bot.metrics import Metrics
 from bot.services.auditing import AuditTrail
+from bot.services.case_notifications import CaseNotification, is_case_body
 from bot.services.notifications import AlertNotification
 from bot.store import JobKind
 from bot.worker import Worker
@@ -67,7 +72,7 @@ def _describe(error: ValidationError) -> str:
 
 
 def _channel_refusal(
-    notification: AlertNotification, default: str | None, allowed: frozenset[str]
+    notification: AlertNotification | CaseNotification, default: str | None, allowed: frozenset[str]
 ) -> tuple[int, str] | None:
     """422 when the notification has nowhere to go, 403 when it names a channel the operator did not allow."""
     channel = notification.channel or default
@@ -120,6 +125,8 @@ def make_webhook_handler(
             return _problem(400, str(e))
         if not isinstance(body, dict):
             return _problem(400, "body must be a JSON object")
+        if is_case_body(body):
+            return await _case(body)
         try:
             notification = AlertNotification.model_validate(body)
         except ValidationError as e:
@@ -130,18 +137,45 @@ def make_webhook_handler(
             if audit is not None:
                 await audit.notification(notification, f"refused ({status}): {reason}")
             return _problem(status, reason)
-        try:  # 202 only once it is journaled: then it is posted even if this process dies right now
-            await worker.submit(
-                JobKind.NOTIFICATION, f"notification:{uuid.uuid4()}", notification.model_dump(mode="json")
-            )
-        except (SQLAlchemyError, OSError) as e:
-            logger.warning("webhook could not journal alert %s: %s", notification.alert_id, type(e).__name__)
-            return web.json_response(
-                {"ok": False, "error": "the bot's database is unavailable; send it again later"},
-                status=503,
-                headers={"Retry-After": "30"},
-            )
+        if unavailable := await _journal(JobKind.NOTIFICATION, notification.model_dump(mode="json")):
+            logger.warning("webhook could not journal alert %s: %s", notification.alert_id, unavailable)
+            return _unavailable()
         logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
         return web.json_response({"ok": True}, status=202)
 
+    async def _case(body: dict[str, object]) -> web.StreamResponse:
+        """A case notification: validated as a case only, then the same checks and journal as an alert's."""
+        try:
+            notification = CaseNotification.from_body(body)
+        except ValidationError as e:
+            return _problem(400, f"case notification: {_describe(e)}")
+        if refusal := _channel_refusal(notification, default_channel, allowed_channels):
+            status, reason = refusal
+            logger.warning("webhook refused case %s: %s", notification.case_id, reason)
+            if audit is not None:
+                await audit.case_notification(notification, f"refused ({status}): {reason}")
+            return _problem(status, reason)
+        if unavailable := await _journal(JobKind.CASE_NOTIFICATION, notification.model_dump(mode="json")):
+            logger.warning("webhook could not journal case %s: %s", notification.case_id, unavailable)
+            return _unavailable()
+        logger.info("webhook accepted case %s (%s)", notification.case_id, notification.event.value)
+        return web.json_response({"ok": True}, status=202)
+
+    async def _journal(kind: JobKind, payload: dict[str, object]) -> str | None:
+        """202 only once it is journaled: then it is posted even if this process dies right now. The
+        error's name when it could not be."""
+        try:
+            await worker.submit(kind, f"notification:{uuid.uuid4()}", payload)
+        except (SQLAlchemyError, OSError) as e:
+            return type(e).__name__
+        return None
+
     return handle
+
+
+def _unavailable() -> web.Response:
+    return web.json_response(
+        {"ok": False, "error": "the bot's database is unavailable; send it again later"},
+        status=503,
+        headers={"Retry-After": "30"},
+    )

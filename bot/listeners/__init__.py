@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, error_handler, events, home, picker, shortcuts, storm
+from bot.listeners import actions, case_actions, commands, error_handler, events, home, picker, shortcuts, storm
 from bot.slack_writes import SlackWriter
 
 
@@ -13,6 +13,7 @@ def register(app: AsyncApp, writer: SlackWriter) -> None:
     error_handler.register(app, writer)
     commands.register(app)
     actions.register(app)
+    case_actions.register(app)
     events.register(app)
     shortcuts.register(app)
     picker.register(app)

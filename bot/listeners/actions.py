@@ -1,4 +1,4 @@
-"""Buttons on alert messages: journal the action and ack at once; the pipeline does the rest."""
+"""Buttons on alert and case messages: journal the action and ack at once; the pipeline does the rest."""
 
 from __future__ import annotations
 
@@ -47,6 +47,11 @@ async def acknowledge_clicked(ack: AsyncAck, body: dict[str, Any], services: Ser
     await _clicked(Verb.ACKNOWLEDGE, ack, body, services)
 
 
+async def close_clicked(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """The "Close as false alarm" button of a case message (after its confirm dialog)."""
+    await _clicked(Verb.CLOSE, ack, body, services)
+
+
 async def open_clicked(ack: AsyncAck) -> None:
     """The Open-in-Coralogix link button: Slack opens the URL; the request only needs an ack."""
     await ack()
@@ -56,4 +61,5 @@ def register(app: AsyncApp) -> None:
     """Attach the button listeners."""
     app.action(ActionId.RESOLVE.value)(reported(resolve_clicked))
     app.action(ActionId.ACKNOWLEDGE.value)(reported(acknowledge_clicked))
+    app.action(ActionId.CASE_CLOSE.value)(reported(close_clicked))
     app.action(ActionId.OPEN_IN_CORALOGIX.value)(reported(open_clicked))

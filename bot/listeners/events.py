@@ -14,12 +14,15 @@ from slack_bolt.async_app import AsyncApp
 from bot import payloads
 from bot.api import ApiError
 from bot.formatters.alert import AlertState
+from bot.formatters.case_message import case_thread_status
 from bot.formatters.replies import mention_help_text, thread_status_text
 from bot.ids import EventType
 from bot.listeners.error_handler import reported
 from bot.listeners.submit import submit
 from bot.services import Services
 from bot.services.actions import Action, Surface, Verb
+from bot.services.case_lifecycle import status_word
+from bot.store.tables import MessageKind
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 VERBS = {"resolve": Verb.RESOLVE, "resolved": Verb.RESOLVE, "ack": Verb.ACKNOWLEDGE, "acknowledge": Verb.ACKNOWLEDGE}
@@ -72,7 +75,13 @@ async def app_mentioned(body: dict[str, Any], event: dict[str, Any], services: S
 
 
 async def _status(record: Any, services: Services) -> str:
-    """The message's state, with the incident's status as Coralogix has it now (never only the store)."""
+    """The message's state, with the incident's (or case's) status as Coralogix has it now (never only the store)."""
+    if record.kind is MessageKind.CASE:
+        try:
+            case = (await services.cases.lookup([record.incident_id])).get(record.incident_id)
+        except ApiError:
+            case = None
+        return case_thread_status(AlertState.of(record), record.incident_id, status_word(case) if case else None)
     incident = None
     if record.incident_id:
         try:

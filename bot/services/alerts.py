@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.api import ApiError, Incident, IncidentFilter, IncidentStatus
@@ -20,6 +21,7 @@ from bot.services.notifications import AlertAction, AlertNotification
 from bot.services.storms import StormService
 from bot.store import AlertRecord, AlertStatus
 from bot.store.alerts import OPEN, AlertMessages
+from bot.store.tables import MessageKind
 
 logger = logging.getLogger(__name__)
 
@@ -219,11 +221,17 @@ class AlertService:
                 note=action.note if ours else None,
             )
             for record in await self.alerts.by_incident(result.id):
-                done = await self.alerts.transition(
-                    record.id, LEADS_TO[verb], by=by, via=via or CORALOGIX, allowed_from=ALLOWED_FROM[verb]
-                )
+                to, allowed, shown = LEADS_TO[verb], ALLOWED_FROM[verb], line
+                if record.kind is MessageKind.CASE and result.outcome in (Outcome.CLOSED, Outcome.ALREADY_CLOSED):
+                    # A case message shows the case closed, not merely resolved.
+                    to, allowed, shown = (
+                        AlertStatus.CLOSED,
+                        {*OPEN, AlertStatus.RESOLVED},
+                        replace(line, outcome=Outcome.CLOSED),
+                    )
+                done = await self.alerts.transition(record.id, to, by=by, via=via or CORALOGIX, allowed_from=allowed)
                 if done is not None:
-                    await self._show(done, line)
+                    await self._show(done, shown)
                 elif record.pending_action and record.pending_by == action.user:
                     await self._settle(record)
 
@@ -295,6 +303,8 @@ class AlertService:
 def _refusal(record: AlertRecord, verb: Verb) -> IdResult:
     """Why an action on this message needs no Coralogix call, from the message as it is now."""
     incident = record.incident_id or ""
+    if record.status is AlertStatus.CLOSED:  # a case message
+        return IdResult(incident, Outcome.ALREADY_CLOSED, by=record.status_by, at=record.status_at)
     if record.status is AlertStatus.RESOLVED:
         return IdResult(incident, Outcome.ALREADY_RESOLVED, by=record.status_by, at=record.status_at)
     if verb is Verb.ACKNOWLEDGE and record.status is AlertStatus.ACKNOWLEDGED:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import record_failure
 from bot.services.actions import Action, Outcome, Report
+from bot.services.case_notifications import CaseNotification
 from bot.services.notifications import AlertNotification
 from bot.store.audit import AuditKind, AuditLog, AuditRecord, Decision
 
@@ -110,6 +111,24 @@ class AuditTrail:
             verb=notification.alert_action.value,
             incident_ids=(incident,) if incident else (),
             detail={"alert_id": notification.alert_id, "alert": notification.alert_name, "did": did},
+        )
+        if job_id is not None:
+            await self.log.record(record)
+        else:
+            await self._write(record)
+
+    async def case_notification(
+        self, notification: CaseNotification, did: str, *, job_id: int | None = None, channel: str | None = None
+    ) -> None:
+        """A Coralogix case notification, and what the bot did with it; the verb is the event kind."""
+        record = AuditRecord(
+            kind=AuditKind.NOTIFICATION,
+            job_id=job_id,
+            surface="webhook",
+            channel=channel or notification.channel,
+            verb=f"case {notification.event.value}"[:32],
+            incident_ids=(notification.case_id,),
+            detail={"case": notification.ref, "title": notification.title, "did": did},
         )
         if job_id is not None:
             await self.log.record(record)

@@ -8,6 +8,8 @@ from bot.services.actions import Action, Report
 from bot.services.alert_model import Handled
 from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
+from bot.services.case_messages import CaseMessageService
+from bot.services.case_notifications import CaseNotification
 from bot.services.notifications import AlertNotification
 from bot.services.pipeline import Reporter
 from bot.store import Job, Journal
@@ -37,6 +39,25 @@ class NotificationJobs:
             await self.journal.defer(job, seconds=WAIT_FOR_MESSAGE)
             return
         await self.audit.notification(notification, handled.value, job_id=job.id)
+        await self.journal.finish(job, result={"handled": handled.value})
+
+
+class CaseNotificationJobs:
+    """Runs case notification jobs: post or re-render; a case that ended before its message waits for it."""
+
+    def __init__(self, cases: CaseMessageService, journal: Journal, audit: AuditTrail) -> None:
+        self.cases = cases
+        self.journal = journal
+        self.audit = audit
+
+    async def run(self, job: Job) -> None:
+        """Handle one case notification, like an alert's."""
+        notification = CaseNotification.from_body(job.payload, stored=True)
+        handled = await self.cases.handle_notification(notification, job_id=job.id)
+        if handled is Handled.NO_MESSAGE and job.attempts < WAIT_ATTEMPTS:
+            await self.journal.defer(job, seconds=WAIT_FOR_MESSAGE)
+            return
+        await self.audit.case_notification(notification, handled.value, job_id=job.id)
         await self.journal.finish(job, result={"handled": handled.value})
 
 

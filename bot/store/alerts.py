@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.formatters.common import safe_url
-from bot.store.tables import STALE_CLAIM, AlertMessageRow, AlertRecord, AlertStatus, to_record
+from bot.store.tables import STALE_CLAIM, AlertMessageRow, AlertRecord, AlertStatus, MessageKind, to_record
 
 OPEN = frozenset({AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED})
 
@@ -64,6 +64,7 @@ class AlertMessages:
             open_key=open_key(channel, alert_id, group_by, incident_id),
             incident_key=incident_key(channel, incident_id),
             job_id=job_id,
+            kind=MessageKind.ALERT.value,
         )
         try:
             async with self._session() as session, session.begin():
@@ -117,6 +118,7 @@ class AlertMessages:
                 AlertMessageRow.id > after,
                 AlertMessageRow.incident_id.is_not(None),
                 AlertMessageRow.status.in_([s.value for s in OPEN]),
+                AlertMessageRow.kind == MessageKind.ALERT.value,  # a case's id is not an incident's
             )
             .order_by(AlertMessageRow.id)
             .limit(limit)

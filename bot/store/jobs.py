@@ -29,6 +29,7 @@ class JobKind(StrEnum):
 
     ACTION = "action"  # a user's resolve or acknowledge, from any surface
     NOTIFICATION = "notification"  # an alert notification from Coralogix
+    CASE_NOTIFICATION = "case_notice"  # a case notification from Coralogix (the column holds 16 characters)
 
 
 class JobState(StrEnum):

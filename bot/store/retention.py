@@ -38,7 +38,7 @@ async def prune(engine: AsyncEngine, *, retention: timedelta, batch: int = BATCH
     retries for minutes: older ids are never needed again), at most `batch` rows per statement."""
     now = datetime.now(UTC)
     resolved_long_ago = [
-        AlertMessageRow.status == AlertStatus.RESOLVED.value,
+        AlertMessageRow.status.in_([AlertStatus.RESOLVED.value, AlertStatus.CLOSED.value]),  # closed: a case
         AlertMessageRow.status_at < now - retention,
     ]
     alerts = await _delete_in_batches(engine, AlertMessageRow, AlertMessageRow.id, resolved_long_ago, batch)

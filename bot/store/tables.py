@@ -22,6 +22,14 @@ class AlertStatus(StrEnum):
     TRIGGERED = "triggered"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    CLOSED = "closed"  # case messages only: a case past resolved (closed as a false alarm, say)
+
+
+class MessageKind(StrEnum):
+    """What a row of alert_messages shows (migration 0006)."""
+
+    ALERT = "alert"
+    CASE = "case"
 
 
 class Base(DeclarativeBase):
@@ -60,6 +68,8 @@ class AlertMessageRow(Base):
     job_id: Mapped[int | None] = mapped_column(Integer)  # the notification job that posts it
     pending_job: Mapped[int | None] = mapped_column(Integer)  # the action job showing "Resolving…" on it
     storm_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the storm message covering it (0005)
+    # Set by each writer (no Python-side default): rows written before revision 0006 get the server's.
+    kind: Mapped[str] = mapped_column(String(16), server_default=MessageKind.ALERT.value)
 
 
 class StormRow(Base):
@@ -141,6 +151,7 @@ class AlertRecord:
     job_id: int | None = None
     pending_job: int | None = None
     storm_id: int | None = None
+    kind: MessageKind = MessageKind.ALERT
 
 
 def to_record(row: AlertMessageRow) -> AlertRecord:
@@ -163,6 +174,7 @@ def to_record(row: AlertMessageRow) -> AlertRecord:
         job_id=row.job_id,
         pending_job=row.pending_job,
         storm_id=row.storm_id,
+        kind=MessageKind(row.kind or MessageKind.ALERT.value),
     )
 
 
