@@ -38,6 +38,11 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, ApiConnectionError | RateLimitError | ServerError)
 
 
+def was_refused(error: BaseException) -> bool:
+    """Whether Coralogix surely did not carry the call out (a 429): a call that must not run twice may repeat."""
+    return isinstance(error, RateLimitError)
+
+
 def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
         ceiling = min(policy.max_backoff, policy.initial_backoff * 2 ** (state.attempt_number - 1))
@@ -61,10 +66,13 @@ class _RetryAfterTooLong(stop_base):
         return bool(isinstance(error, ApiStatusError) and error.retry_after and error.retry_after > self.limit)
 
 
-def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> AsyncRetrying:
-    """A tenacity controller for one call; re-raises the last typed error when it gives up."""
+def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]], *, once: bool = False) -> AsyncRetrying:
+    """A tenacity controller for one call; re-raises the last typed error when it gives up.
+
+    `once`: the call must not be carried out twice (a comment): only a 429 is tried again, since a
+    timeout or a 5xx may come after Coralogix did it."""
     return AsyncRetrying(
-        retry=retry_if_exception(is_transient),
+        retry=retry_if_exception(was_refused if once else is_transient),
         stop=stop_after_attempt(policy.max_attempts)
         | stop_before_delay(policy.max_total_seconds)
         | _RetryAfterTooLong(policy.max_retry_after),
@@ -74,4 +82,4 @@ def retrying(policy: RetryPolicy, sleep: Callable[[float], Awaitable[None]]) -> 
     )
 
 
-__all__ = ["ApiError", "RetryPolicy", "is_transient", "retrying"]
+__all__ = ["ApiError", "RetryPolicy", "is_transient", "retrying", "was_refused"]

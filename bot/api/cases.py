@@ -175,7 +175,7 @@ class CasesClient(ApiTransport):
         if not text.strip():
             raise ValueError("a case comment needs text")
         path = _path(self.routes.comments, case_id)
-        return (await self._call("case_comment", "POST", path, CommentAnswer, json={"text": text})).event
+        return (await self._call("case_comment", "POST", path, CommentAnswer, json={"text": text}, once=True)).event
 
     async def deep_links(self, *, case_id: str) -> CaseDeepLinks:
         """Coralogix's own URLs for the case; `detail` is the case's page."""

@@ -99,9 +99,11 @@ class ApiTransport:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        once: bool = False,
     ) -> M:
-        """Send one request, retrying what is transient; the parsed answer, or a typed `ApiError`."""
-        async for attempt in retrying(self.retry, self._sleep):
+        """Send one request, retrying what is transient (with `once`, only a 429: see `retrying`);
+        the parsed answer, or a typed `ApiError`."""
+        async for attempt in retrying(self.retry, self._sleep, once=once):
             with attempt:
                 if attempt.retry_state.attempt_number > 1:
                     logger.info("retrying coralogix %s (attempt %d)", operation, attempt.retry_state.attempt_number)

@@ -293,6 +293,30 @@ async def test_transient_failures_are_retried(
     assert len(script.requests) == 2 and len(sleep.calls) == 1
 
 
+@pytest.mark.parametrize("failure", [500, 503])
+async def test_a_comment_is_not_repeated_after_a_5xx(
+    make_cases_client: CasesFactory, sleep: RecordingSleep, failure: int
+) -> None:
+    """A comment that got a 5xx may have been written: it is not sent again, so the timeline never shows it twice."""
+    script = Script([error_response(failure), ok(load_fixture("case_comment.json"))])
+
+    with pytest.raises(ServerError):
+        await make_cases_client(script, retry=RetryPolicy(max_attempts=3)).comment(
+            case_id=ID, text="Resolved from Slack"
+        )
+
+    assert len(script.requests) == 1 and sleep.calls == []
+
+
+async def test_a_throttled_comment_is_sent_again(make_cases_client: CasesFactory, sleep: RecordingSleep) -> None:
+    """A 429 means Coralogix did not write the comment: it is sent again after the wait."""
+    script = Script([error_response(429), ok(load_fixture("case_comment.json"))])
+
+    await make_cases_client(script, retry=RetryPolicy(max_attempts=3)).comment(case_id=ID, text="Resolved from Slack")
+
+    assert len(script.requests) == 2 and len(sleep.calls) == 1
+
+
 @pytest.mark.parametrize("status", [400, 401, 403, 404])
 async def test_client_errors_are_not_retried(
     make_cases_client: CasesFactory, sleep: RecordingSleep, status: int
