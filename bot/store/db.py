@@ -15,7 +15,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.database_url import where
+from bot.database_url import split_url, where
 from bot.store.alerts import AlertMessages
 from bot.store.audit import AuditLog
 from bot.store.claims import Claims
@@ -79,7 +79,11 @@ class Store:
             raise
         except Exception as e:
             raise unusable(url, e) from e
-        return cls(create_engine(url, pool_pre_ping=True))
+        # A server connection may have been dropped while pooled: ping it at checkout. A pooled SQLite
+        # connection is an open file and cannot go stale; pinging it would cost a round trip through
+        # aiosqlite's thread before every transaction.
+        server = split_url(url)[0].get_backend_name() != "sqlite"
+        return cls(create_engine(url, pool_pre_ping=server))
 
     @staticmethod
     async def migrate(url: str) -> StoreInfo:
