@@ -79,11 +79,14 @@ class Store:
             raise
         except Exception as e:
             raise unusable(url, e) from e
-        # A server connection may have been dropped while pooled: ping it at checkout. A pooled SQLite
-        # connection is an open file and cannot go stale; pinging it would cost a round trip through
-        # aiosqlite's thread before every transaction.
-        server = split_url(url)[0].get_backend_name() != "sqlite"
-        return cls(create_engine(url, pool_pre_ping=server))
+        if split_url(url)[0].get_backend_name() != "sqlite":
+            # A server connection may have been dropped while pooled: ping it at checkout.
+            return cls(create_engine(url, pool_pre_ping=True))
+        # SQLite has one writer at a time. One pooled connection queues transactions here, in order;
+        # several would wait for the file lock in SQLite's busy handler, which under load ran past
+        # busy_timeout ("database is locked", an ack's journal write among them). A pooled SQLite
+        # connection is an open file and cannot go stale: no ping before every transaction.
+        return cls(create_engine(url, pool_size=1, max_overflow=0))
 
     @staticmethod
     async def migrate(url: str) -> StoreInfo:
