@@ -5,6 +5,11 @@ DELAY seconds) and measures, per command, the time from sending the signed reque
 HTTP answer (the ack), and the time until the summary reached the fake Slack.
 
     .venv/bin/python -m benchmarks.ack_latency [--delay 2] [--concurrent 100] [--database-url postgresql://…]
+
+`--process` runs the bot as a real process (`python -m bot`) instead, fires the commands all at once
+over unlimited connections, and also counts the acks later than Slack's 3 s:
+
+    .venv/bin/python -m benchmarks.ack_latency --process --concurrent 500 --delay 2
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 import uuid
 from typing import Any
 
+from benchmarks.loopback import CHANNELS, Outcomes, loopback, new_ids
 from tests.e2e.harness import running_bot
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
@@ -66,10 +72,48 @@ async def main(delay: float, concurrent: int, database_url: str | None) -> None:
         print(f"peak RSS of the whole process (bot + fakes + load): {peak_mib:.0f} MiB")
 
 
+# Slack shows the person an error when the ack takes longer than this.
+SLACK_ACK_DEADLINE = 3.0
+
+
+async def in_a_process(delay: float, concurrent: int) -> None:
+    """The bot as `python -m bot`: `concurrent` commands at once; ack times, and the acks later than 3 s."""
+    async with loopback() as lab:
+        process = await lab.start("bot")
+        sender = lab.sender(process)
+        outcomes = Outcomes(lab.slack)
+        status, _ = await sender.command(new_ids(lab.cx, 1)[0])  # warm-up: auth.test, connections
+        assert status == 200
+        await wait_for(lambda: outcomes.count() == 1, within=30)
+        lab.cx.delay = delay
+        ids = new_ids(lab.cx, concurrent)
+
+        async def one(n: int, incident_id: str) -> tuple[float, int]:
+            start = time.perf_counter()
+            status, _ = await sender.command(incident_id, channel=CHANNELS[n % len(CHANNELS)])
+            return time.perf_counter() - start, status
+
+        start = time.perf_counter()
+        answers = await asyncio.gather(*(one(n, i) for n, i in enumerate(ids)))
+        acks = [seconds for seconds, _ in answers]
+        # Bolt answers 404 itself when the listener has not acked within 3 s: late too.
+        late = sum(1 for seconds, status in answers if seconds > SLACK_ACK_DEADLINE or status != 200)
+        print(f"fake Coralogix delay on every call: {delay:.1f} s; the bot in its own process")
+        print(f"{concurrent} concurrent commands: ack {describe(acks)}; late (over 3 s, or not acked): {late}")
+        try:
+            await wait_for(lambda: outcomes.count() >= concurrent + 1 - late, within=300, what="every summary")
+        finally:
+            print(f"{outcomes.count() - 1} summaries posted after {time.perf_counter() - start:.2f} s")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--delay", type=float, default=2.0)
     parser.add_argument("--concurrent", type=int, default=100)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--process", action="store_true", help="the bot as `python -m bot`, all commands at once")
     args = parser.parse_args()
-    asyncio.run(main(args.delay, args.concurrent, args.database_url))
+    if args.process:
+        asyncio.run(in_a_process(args.delay, args.concurrent))
+    else:
+        asyncio.run(main(args.delay, args.concurrent, args.database_url))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+import aiohttp
 import httpx
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
@@ -92,10 +93,16 @@ def build_cases(
 
 
 def build_slack_client(
-    settings: Settings, metrics: Metrics | None = None, *, wait_out_429: bool = True
+    settings: Settings,
+    metrics: Metrics | None = None,
+    *,
+    wait_out_429: bool = True,
+    session: aiohttp.ClientSession | None = None,
 ) -> AsyncWebClient:
     """The Web API client: configurable base URL (GovSlack, tests); it counts errors, and waits out 429s
-    unless told not to (the writer's client: the writer waits them out itself, pausing its pacing)."""
+    unless told not to (the writer's client: the writer waits them out itself, pausing its pacing).
+    `session`: the process's pooled HTTP session (without one, slack_sdk opens a session, and a
+    connection, per call)."""
     observer = [metrics.slack_observer()] if metrics else []
     rate_limits = [AsyncRateLimitErrorRetryHandler(max_retry_count=2)] if wait_out_429 else []
     return AsyncWebClient(
@@ -104,6 +111,7 @@ def build_slack_client(
         # The observer first (it sees every answer), then the defaults (one retry on connection
         # errors), then waiting out 429s; passing a list replaces the defaults, hence all of them.
         retry_handlers=[*observer, *async_default_handlers(), *rate_limits],
+        session=session,
     )
 
 
@@ -198,6 +206,8 @@ class Runtime:
         await self.api.aclose()
         await self.services.cases.api.aclose()
         await self.store.close()
+        if self.app.client.session is not None:  # the Web API clients' shared session
+            await self.app.client.session.close()
 
 
 def process_identity() -> str:
@@ -223,8 +233,9 @@ async def build_runtime(
         build_cases(settings, transport=coralogix_transport, retry=retry, metrics=metrics),
         load_deadline=timings.load_deadline,
     )
-    slack_client = build_slack_client(settings, metrics)
-    writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False))
+    slack_http = aiohttp.ClientSession()  # one connection pool for every Web API call
+    slack_client = build_slack_client(settings, metrics, session=slack_http)
+    writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False, session=slack_http))
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     targets = Targets(incidents, cases, settings.CORALOGIX_ENTITY)
     storms = StormService(

@@ -65,6 +65,9 @@ class Worker:
         self.scan_every = lease / 3
         self.heartbeat_every = lease / 3
         self._running: dict[int, asyncio.Task[None]] = {}
+        # At most `concurrency` jobs work at once; the rest wait their turn, journaled and leased. A burst
+        # of hundreds of commands then shares the event loop with a few dozen jobs, so every ack is quick.
+        self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._leading = asyncio.Event()
@@ -138,7 +141,8 @@ class Worker:
     async def _run(self, job: Job) -> None:
         PERSON_WAITING.set(job.kind is JobKind.ACTION)  # this task's own context: notifications yield
         try:
-            await self.runners[job.kind](job)
+            async with self._slots:
+                await self.runners[job.kind](job)
         except LeaseLost:
             logger.info("job %d was taken over by another process; leaving it to that one", job.id)
         except Exception as error:  # noqa: BLE001 - any failure is retried later, then given up, never lost

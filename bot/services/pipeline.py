@@ -125,7 +125,7 @@ class ActionPipeline:
         busy = [_busy(claim) for claim in others]
         try:
             with watch:
-                done = await self._call(action, taken, job, known=message is not None, read=verdicts.read)
+                done = await self._call(action, taken, job, read=verdicts.read)
         except (ApiError, BotError) as e:  # nothing could be done at all (e.g. the key is refused)
             return await self._failed(action, e, message, watch)
         done = _credited(done, earlier, job.id)
@@ -204,17 +204,15 @@ class ActionPipeline:
             for r in results
         ]
 
-    async def _call(
-        self, action: Action, ids: list[str], job: Job, *, known: bool, read: Mapping[str, Target]
-    ) -> list[IdResult]:
+    async def _call(self, action: Action, ids: list[str], job: Job, *, read: Mapping[str, Target]) -> list[IdResult]:
         if not ids:
             return []
-        # A click's incident is known to be open: skip the read first, unless an earlier run may
-        # have resolved it already (then the read tells "resolved by this action" apart). When the
-        # access policy has just read the incidents, that read is the pre-check.
+        # One incident (the common case) takes one Coralogix call: the resolve answer tells "already
+        # resolved" apart (see resolve_verified). Several are read first, so that unknown and resolved
+        # ids are never sent to resolve; so is one an earlier run may have resolved (the read tells
+        # "resolved by this action" apart). When the access policy has just read them, that is the read.
         since = job.created_at if job.resumed else None
-        precheck = job.resumed or not known
-        return await self.targets.act(action, ids, precheck=precheck, since=since, read=read)
+        return await self.targets.act(action, ids, precheck=job.resumed, since=since, read=read)
 
     def _case(self, result: IdResult) -> bool:
         """Whether a result is a case's (read as one, or named as one)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.api import (
     RESOLVE_CHUNK,
@@ -36,6 +36,10 @@ BISECT_CALL_BUDGET = 64
 # The resolve calls of one action (retries and bisection included) get this long in all; ids
 # still unanswered are then read back like any other failure, so the user hears within ~a minute.
 RESOLVE_DEADLINE = 40.0
+# Without a pre-check, an incident Coralogix says was closed this long before the resolve call was
+# already resolved; closed later (or without a time), by this call. The margin absorbs the clocks
+# of the bot and Coralogix disagreeing; someone else resolving it within it counts as this call.
+CLOSED_BEFORE_MARGIN = timedelta(seconds=5)
 UNCONFIRMED = (
     "Coralogix answered the resolve call but did not confirm this incident as resolved "
     "(it is still {status}). If this repeats for every incident, the host may be ignoring the request "
@@ -54,13 +58,16 @@ async def resolve_verified(
     """Resolve `ids`; every id gets exactly one outcome, in order. Raises only if nothing could be done.
 
     `precheck=False` skips the read that tells "already resolved" and "not found" apart up front
-    (one round trip less when the incident is known to be open); the checks after the resolve
-    still decide every outcome. With `since` (a resumed action), an incident resolved after that
+    (one Coralogix call instead of two): an incident the answer (or the read-back) shows closed
+    before the call began was already resolved; an id Coralogix does not know fails the resolve
+    and the read-back says NOT_FOUND. The checks after the resolve decide every outcome.
+    With `since` (a resumed action), an incident resolved after that
     moment was resolved by this action's interrupted run: it counts as RESOLVED, not ALREADY.
     `read`: the incidents, read just now by the caller (the access policy looked at them): the
     pre-check uses them instead of reading again.
     """
     results: dict[str, IdResult] = {}
+    started = datetime.now(UTC)
     to_resolve = await _precheck(api, ids, results, since, read) if precheck else list(ids)
     chunks = [to_resolve[i : i + RESOLVE_CHUNK] for i in range(0, len(to_resolve), RESOLVE_CHUNK)]
     run = _ResolveRun(api)
@@ -73,7 +80,20 @@ async def resolve_verified(
         for incident_id in to_resolve:
             results.setdefault(incident_id, IdResult(incident_id, Outcome.FAILED, reason=reason))
     await _read_back_failures(api, results)
+    if not precheck:
+        _tell_already(results, before=started - CLOSED_BEFORE_MARGIN)
     return [results[i] for i in ids]
+
+
+def _tell_already(results: dict[str, IdResult], *, before: datetime) -> None:
+    """RESOLVED ids whose incident Coralogix shows closed before `before` were resolved already."""
+    for incident_id, result in results.items():
+        incident = result.incident
+        if result.outcome is not Outcome.RESOLVED or incident is None:
+            continue
+        closed = incident.closed_at or incident.last_state_update_time
+        if closed is not None and closed < before:
+            results[incident_id] = IdResult(incident_id, Outcome.ALREADY_RESOLVED, incident, at=closed)
 
 
 async def _precheck(
@@ -153,6 +173,8 @@ class _ResolveRun:
         try:
             async with self.in_flight:
                 answer = await self.api.resolve_incidents(ids=ids)
+        except AuthenticationError:
+            raise  # the key is refused: nothing can be done, and the message says what to fix
         except (BadRequestError, NotFoundError) as e:
             if len(ids) > 1 and self.bisect_budget >= 2:
                 self.bisect_budget -= 2

@@ -80,7 +80,9 @@ class Targets:
         if verb is Verb.ACKNOWLEDGE:
             return await self.incidents.acknowledge(ids)
         seen = {i: t for i, t in read.items() if isinstance(t, Incident)}
-        return await self.incidents.resolve(ids, precheck=precheck or bool(read), since=since, read=seen or None)
+        # One incident is resolved without a read first (see resolve_verified); several are read first.
+        precheck = precheck or bool(seen) or len(ids) > 1
+        return await self.incidents.resolve(ids, precheck=precheck, since=since, read=seen or None)
 
     async def _cases(
         self, action: Action, ids: list[str], *, since: datetime | None, read: Mapping[str, Target]

@@ -16,7 +16,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.database_url import where
+from bot.database_url import split_url, where
 from bot.store.alerts import AlertMessages
 from bot.store.audit import AuditLog
 from bot.store.claims import Claims
@@ -82,7 +82,14 @@ class Store:
             raise
         except Exception as e:
             raise unusable(url, e) from e
-        return cls(create_engine(url, pool_pre_ping=True))
+        if split_url(url)[0].get_backend_name() != "sqlite":
+            # A server connection may have been dropped while pooled: ping it at checkout.
+            return cls(create_engine(url, pool_pre_ping=True))
+        # SQLite has one writer at a time. One pooled connection queues transactions here, in order;
+        # several would wait for the file lock in SQLite's busy handler, which under load ran past
+        # busy_timeout ("database is locked", an ack's journal write among them). A pooled SQLite
+        # connection is an open file and cannot go stale: no ping before every transaction.
+        return cls(create_engine(url, pool_size=1, max_overflow=0))
 
     @staticmethod
     async def migrate(url: str) -> StoreInfo:

@@ -154,13 +154,13 @@ async def test_five_hundred_ids() -> None:
 
 
 async def test_api_version_5_uses_the_versioned_paths() -> None:
-    """CORALOGIX_API_VERSION=5 sends the same body to /mgmt/openapi/5/…/all/resolve."""
-    async with running_bot(fake_with(ID_A), CORALOGIX_API_VERSION="5") as bot:
-        await bot.command(ID_A)
+    """CORALOGIX_API_VERSION=5 sends the same body to /mgmt/openapi/5/…/all/resolve (and reads there first)."""
+    async with running_bot(fake_with(ID_A, ID_B), CORALOGIX_API_VERSION="5") as bot:
+        await bot.command(f"{ID_A} {ID_B}")  # several ids: read first, then resolved
         await wait_for(lambda: bot.slack.called("chat.postMessage"), what="summary")
         (resolve,) = bot.coralogix.calls_of("resolve")
         assert resolve.path == "/mgmt/openapi/5/incidents/incidents/v1/all/resolve"
-        assert resolve.body == {"incidentIds": [ID_A]}
+        assert resolve.body == {"incidentIds": [ID_A, ID_B]}
         batch = next(c for c in bot.coralogix.calls if c.method == "GET")
         assert batch.path == "/mgmt/openapi/5/incidents/incidents/v1" and ("ids", ID_A) in batch.query
 
