@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.api import CasesClient, CoralogixClient, RetryPolicy
+from bot.api.case_ids import Entity
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
 from bot.middleware import make_middleware
@@ -253,6 +254,7 @@ async def build_runtime(
         default_channel=settings.SLACK_ALERT_CHANNEL,
         lookup_interval=timings.lookup_interval,
         storms=storms,
+        follows_incidents=settings.CORALOGIX_ENTITY is Entity.INCIDENTS,
     )
     case_messages = CaseMessageService(
         messages=CaseMessages(store.engine), publisher=publisher, default_channel=settings.SLACK_ALERT_CHANNEL

@@ -55,8 +55,12 @@ class AlertService:
         lookup_interval: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         storms: StormService | None = None,
+        follows_incidents: bool = True,
     ) -> None:
         self.alerts = alerts
+        # False on a Cases tenant (CORALOGIX_ENTITY=cases): its alerts open cases, which case
+        # notifications bring; the incidents API is never asked about an alert.
+        self.follows_incidents = follows_incidents
         self.incidents = incidents
         self.publisher = publisher
         self.default_channel = default_channel
@@ -153,6 +157,8 @@ class AlertService:
         With `retry`, the label lookup is repeated for a few seconds: Coralogix may create the
         incident after it sent the notification.
         """
+        if not self.follows_incidents:
+            return None
         if notification.incident_id:
             return Incident(id=notification.incident_id)
         query = IncidentFilter(status=OPEN_INCIDENT, contextual_labels={"alert_id": notification.alert_ids})
@@ -250,7 +256,9 @@ class AlertService:
         """Read the incidents behind every open message from Coralogix, in batches, and show what changed
         elsewhere (a resolve done by hand in Coralogix may send no notification); how many changed."""
         changed, after = 0, 0
-        while records := await self.alerts.open_with_incident(after=after, limit=RECONCILE_BATCH):
+        while self.follows_incidents and (
+            records := await self.alerts.open_with_incident(after=after, limit=RECONCILE_BATCH)
+        ):
             after = records[-1].id
             ids = list(dict.fromkeys(r.incident_id for r in records if r.incident_id))
             found = (await self.incidents.api.batch_get_incidents(ids=ids)).incidents

@@ -97,8 +97,8 @@ class ActionPipeline:
         if job.stage == TOLD:
             await self.alerts.follow(action, report.results)
             job = await self.journal.record(job, stage=FOLLOWED)
-        if job.stage == FOLLOWED:
-            await self.comments.after(action, report, is_case={r.id for r in report.results if self._case(r)})
+        if job.stage == FOLLOWED and (is_case := {r.id for r in report.results if self._case(r)}):
+            await self.comments.after(action, report, is_case=is_case)
             job = await self.journal.record(job, stage=COMMENTED)
         await self.record(job, action, report)
         await self.claims.finish(job.id, {r.id: r.outcome.value for r in report.results if r.id})

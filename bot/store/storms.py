@@ -14,7 +14,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.store.tables import AlertMessageRow, AlertRecord, AlertStatus, StormRecord, StormRow, to_record
+from bot.store.tables import AlertMessageRow, AlertRecord, AlertStatus, MessageKind, StormRecord, StormRow, to_record
+
+# Storms are made of alerts: case messages share the table (by kind) and never count or join.
+ALERTS = AlertMessageRow.kind == MessageKind.ALERT.value
 
 OPEN_VALUES = [AlertStatus.TRIGGERED.value, AlertStatus.ACKNOWLEDGED.value]
 
@@ -41,7 +44,7 @@ class Storms:
     async def recent_count(self, channel: str, since: datetime) -> int:
         """How many alerts the channel received since `since` (each alert message row, posted or not)."""
         query = select(func.count(AlertMessageRow.id)).where(
-            AlertMessageRow.channel == channel, AlertMessageRow.created_at >= since
+            AlertMessageRow.channel == channel, AlertMessageRow.created_at >= since, ALERTS
         )
         async with self._session() as session:
             return int((await session.scalar(query)) or 0)
@@ -64,6 +67,7 @@ class Storms:
                     or_(
                         AlertMessageRow.id == record_id,
                         (AlertMessageRow.channel == channel)
+                        & ALERTS
                         & (AlertMessageRow.created_at >= since)
                         & AlertMessageRow.storm_id.is_(None),
                     )

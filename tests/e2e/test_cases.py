@@ -323,3 +323,22 @@ async def test_the_comment_falls_back_to_ids_when_slack_gives_no_names() -> None
         assert cx.cases.comments[P1_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
         assert cx.cases.comments[P2_CASE] == ["Resolved from Slack by Slack user U0ONCALL in #C0ALERTS"]
         assert len(bot.slack.called("conversations.info")) == 1
+
+
+async def test_an_alert_notification_on_a_cases_tenant_asks_no_incidents_path() -> None:
+    """On a Cases tenant an alert notification is posted as usual, but the incidents API is never asked about it
+    (no label lookup, no reconcile): its alerts open cases, which case notifications bring."""
+    cx = cases_fake()
+    async with running_bot(cx, CORALOGIX_ENTITY="cases") as bot:
+        body = {
+            "alert_id": "alert-7f3a",
+            "alert_name": "Checkout 5xx",
+            "alert_action": "trigger",
+            "severity": "Critical",
+        }
+        status, _ = await bot.webhook(body)
+        assert status == 202
+        await wait_for(lambda: bot.slack.called("chat.postMessage"), what="alert message")
+        await bot.settle()
+        assert await bot.runtime.services.alerts.reconcile() == 0
+        assert cx.calls == []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.store import AlertRecord, AlertStatus, Store
+from bot.store.case_messages import CaseMessages
 from tests.factories import posted_alert, uuid
 
 
@@ -39,6 +40,25 @@ async def test_join_starts_one_storm_and_takes_in_the_channels_recent_alerts(sto
     assert await store.storms.recent_count("C0ALERTS", now - timedelta(seconds=60)) == 3
     assert (await store.storms.open_in("C0ALERTS")) is not None
     assert await store.storms.open_in("C0OTHER") is None
+
+
+async def test_case_messages_neither_count_nor_join(store: Store) -> None:
+    """Case messages share the table but are not alerts: they do not count toward a storm, nor join one."""
+    now = datetime.now(UTC)
+    cases = CaseMessages(store.engine)
+    for n in range(3):
+        await cases.reserve_case(
+            channel="C0ALERTS",
+            case_id=f"CASE-{n}",
+            uuid=uuid(50 + n),
+            status=AlertStatus.TRIGGERED,
+            notification={},
+            job_id=None,
+        )
+    record = await alert(store, 0)
+    assert await store.storms.recent_count("C0ALERTS", now - timedelta(seconds=60)) == 1
+    storm = await store.storms.join(record.id, "C0ALERTS", now=now, since=now - timedelta(seconds=60))
+    assert [m.id for m in await store.storms.members(storm.id)] == [record.id]
 
 
 async def test_racing_joins_share_one_open_storm(store: Store) -> None:
