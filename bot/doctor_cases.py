@@ -88,7 +88,10 @@ async def check_cases(settings: Settings, transport: httpx.AsyncBaseTransport | 
         incident_reading = await _read(lambda: incidents.list_incidents(filter=open_incidents, limit=1, page_size=1))
         open_cases = CaseFilters(statuses=[CaseStatus.ACTIVE, CaseStatus.ACKNOWLEDGED])
         case_reading = await _read(lambda: cases.list_cases(filters=open_cases, limit=1, page_size=1))
-        if not _told(incident_reading.error) or not _told(case_reading.error):
+        on_cases = settings.CORALOGIX_ENTITY is Entity.CASES
+        if not _told(case_reading.error) and on_cases and case_reading.error is not None:
+            return [Check(False, f"Coralogix Cases: could not read cases ({case_reading.error.message})")]
+        if not _told(case_reading.error) or (not on_cases and not _told(incident_reading.error)):
             return []  # the key is refused, or Coralogix unreachable: the incidents check says so already
         checks = [entity_check(settings.CORALOGIX_ENTITY, incident_reading, case_reading)]
         if case_reading.ok or isinstance(case_reading.error, PermissionDeniedError):

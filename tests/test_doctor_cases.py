@@ -69,3 +69,19 @@ async def test_a_cases_tenant_without_incidents_read_passes() -> None:
     assert incident_checks[0].text.endswith("(CORALOGIX_ENTITY=cases: incidents are not used)")
     entity, _ = await lines(cx, "cases")
     assert entity.startswith("✔ Coralogix entity: CORALOGIX_ENTITY=cases fits: the key cannot read incidents")
+
+
+async def test_a_cases_tenant_is_checked_even_when_the_incidents_paths_fail() -> None:
+    """CORALOGIX_ENTITY=cases with the incidents list failing (500): the Cases checks still run and pass."""
+    cx = FakeCoralogix(statuses={"list": 500})
+    cx.cases.add(make_case(CASE))
+    entity, permissions = await lines(cx, "cases")
+    assert entity.startswith("✔ Coralogix entity: CORALOGIX_ENTITY=cases fits")
+    assert permissions.startswith("✔ Coralogix Cases: permissions granted")
+
+
+async def test_a_cases_tenant_whose_cases_cannot_be_read_fails() -> None:
+    """CORALOGIX_ENTITY=cases and the Cases list failing (500): one ✘ line says so, rather than nothing."""
+    cx = FakeCoralogix(statuses={"case_list": 500})
+    (line,) = await lines(cx, "cases")
+    assert line.startswith("✘ Coralogix Cases: could not read cases")
