@@ -20,6 +20,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -131,17 +132,12 @@ def make_webhook_handler(
             notification = AlertNotification.model_validate(body)
         except ValidationError as e:
             return _problem(400, _describe(e))
-        if refusal := _channel_refusal(notification, default_channel, allowed_channels):
-            status, reason = refusal
-            logger.warning("webhook refused alert %s: %s", notification.alert_id, reason)
-            if audit is not None:
-                await audit.notification(notification, f"refused ({status}): {reason}")
-            return _problem(status, reason)
-        if unavailable := await _journal(JobKind.NOTIFICATION, notification.model_dump(mode="json")):
-            logger.warning("webhook could not journal alert %s: %s", notification.alert_id, unavailable)
-            return _unavailable()
-        logger.info("webhook accepted alert %s (%s)", notification.alert_id, notification.alert_action.value)
-        return web.json_response({"ok": True}, status=202)
+        return await _accept(
+            notification,
+            JobKind.NOTIFICATION,
+            f"alert {notification.alert_id} ({notification.alert_action.value})",
+            audit.notification if audit is not None else None,
+        )
 
     async def _case(body: dict[str, object]) -> web.StreamResponse:
         """A case notification: validated as a case only, then the same checks and journal as an alert's."""
@@ -149,16 +145,31 @@ def make_webhook_handler(
             notification = CaseNotification.from_body(body)
         except ValidationError as e:
             return _problem(400, f"case notification: {_describe(e)}")
+        return await _accept(
+            notification,
+            JobKind.CASE_NOTIFICATION,
+            f"case {notification.case_id} ({notification.event.value})",
+            audit.case_notification if audit is not None else None,
+        )
+
+    async def _accept(
+        notification: AlertNotification | CaseNotification,
+        kind: JobKind,
+        what: str,
+        record: Callable[[Any, str], Awaitable[object]] | None,
+    ) -> web.StreamResponse:
+        """Either kind of notification, validated: the channel check (a refusal is audited), then the
+        journal; 202 only once it is journaled."""
         if refusal := _channel_refusal(notification, default_channel, allowed_channels):
             status, reason = refusal
-            logger.warning("webhook refused case %s: %s", notification.case_id, reason)
-            if audit is not None:
-                await audit.case_notification(notification, f"refused ({status}): {reason}")
+            logger.warning("webhook refused %s: %s", what, reason)
+            if record is not None:
+                await record(notification, f"refused ({status}): {reason}")
             return _problem(status, reason)
-        if unavailable := await _journal(JobKind.CASE_NOTIFICATION, notification.model_dump(mode="json")):
-            logger.warning("webhook could not journal case %s: %s", notification.case_id, unavailable)
+        if unavailable := await _journal(kind, notification.model_dump(mode="json")):
+            logger.warning("webhook could not journal %s: %s", what, unavailable)
             return _unavailable()
-        logger.info("webhook accepted case %s (%s)", notification.case_id, notification.event.value)
+        logger.info("webhook accepted %s", what)
         return web.json_response({"ok": True}, status=202)
 
     async def _journal(kind: JobKind, payload: dict[str, object]) -> str | None:

@@ -27,8 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.api.case_ids import case_ref
 from bot.api.enums import CasePriority, CaseStatus
-from bot.services.notifications import _PLACEHOLDER, _absent, _epoch, _number
-from bot.settings import CONVERSATION_ID
+from bot.services.notifications import _PLACEHOLDER, _absent, _epoch, _number, slack_channel
 
 _NOT_A_LETTER = re.compile(r"[^a-z]")
 ENTITY_KEYS = ("entity_type", "entityType", "entity")
@@ -192,9 +191,7 @@ class CaseNotification(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CONVERSATION_ID.match(value):
-            raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
-        return value
+        return slack_channel(value)
 
     @field_validator("event", mode="before")
     @classmethod

@@ -59,6 +59,13 @@ _SEVERITY_WORDS = {
 }
 
 
+def slack_channel(value: str | None) -> str | None:
+    """A notification's channel, refused unless it is a Slack channel id (names change; ids do not)."""
+    if value is not None and not CONVERSATION_ID.match(value):
+        raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
+    return value
+
+
 def _absent(value: str) -> bool:
     """Empty, or a template variable left unreplaced (`$ALERT_URL`, `{{ alert.url }}`); "$5 over budget" is kept."""
     return not value.strip() or bool(_PLACEHOLDER.fullmatch(value.strip()))
@@ -147,9 +154,7 @@ class AlertNotification(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str | None) -> str | None:
-        if value is not None and not CONVERSATION_ID.match(value):
-            raise ValueError("must be a Slack channel id like C0123ABCD, not a #name")
-        return value
+        return slack_channel(value)
 
     @field_validator("group_by", mode="before")
     @classmethod
