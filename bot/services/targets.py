@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.api import Case, Incident
 from bot.api.case_ids import Entity, names_case
-from bot.services.access import Target
 from bot.services.actions import Action, IdResult, Outcome, Verb
 from bot.services.cases import CaseService
 from bot.services.incidents import IncidentService
+
+if TYPE_CHECKING:  # bot.services.access imports the policy, which imports this package's actions
+    from bot.services.access import Target
 
 CLOSE_IS_FOR_CASES = "close is for Coralogix Cases: this id names an incident (resolve it instead)"
 
