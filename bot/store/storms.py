@@ -122,6 +122,11 @@ class Storms:
         free = [StormRow.ts.is_(None), or_(StormRow.rendered_at.is_(None), StormRow.rendered_at < at - hold)]
         return await self._update(storm_id, free, rendered_at=at)
 
+    async def post_failed(self, storm_id: int, *, at: datetime, hold: timedelta, retry_after: timedelta) -> None:
+        """The first post, claimed at `at`, failed: its claim lapses after `retry_after` instead of the whole
+        `hold` (which stays for a poster that died mid-post, when nobody knows whether it posted)."""
+        await self._update(storm_id, [StormRow.ts.is_(None)], rendered_at=at - hold + retry_after)
+
     async def attempted(self, storm_id: int, *, at: datetime) -> None:
         """Showing the storm failed at `at`: the next try waits for the render interval."""
         await self._update(storm_id, [], rendered_at=at)
