@@ -136,3 +136,8 @@ class StormService:
         if storm is None:
             return None
         return storm, await self.storms.resolvable(storm_id, upto=upto, shown_at=shown_at)
+
+    async def open_in_thread(self, channel: str, thread_ts: str) -> int | None:
+        """How many open incidents the storm whose message starts the thread has; None: not a storm's thread."""
+        storm = await self.storms.by_message(channel, thread_ts)
+        return None if storm is None else await self.storms.open_incidents(storm.id)
