@@ -263,8 +263,8 @@ async def test_a_damaged_resolve_all_button_gets_a_clear_answer_and_resolves_not
 
 
 async def test_resolve_all_resolves_exactly_what_its_confirmation_counted() -> None:
-    """An alert that learns its incident after the message was shown is not resolved by that message's button:
-    the click does nothing and says so, the message then counts it, and its new button resolves all of them."""
+    """An alert that learns its incident later makes the storm message count it; a click on the button shown
+    before (which said one fewer) does nothing and says so; the new button resolves exactly its count."""
     async with running_bot(coralogix(10), limited(), STORM_TIMINGS, STORM_THRESHOLD=3) as bot:
         await deliver(bot, range(3))
         await wait_for(lambda: len(alert_posts(bot.slack)) == 3, what="the alerts before the storm")
@@ -274,21 +274,21 @@ async def test_resolve_all_resolves_exactly_what_its_confirmation_counted() -> N
         assert (await bot.webhook(late))[0] == 202
         await bot.settle()
         await wait_for(lambda: bool(storm_calls(bot.slack)) and "*10 alerts*" in latest_storm(bot.slack))
-        button = storm_button(bot.slack, ActionId.STORM_RESOLVE_ALL)
-        assert button["text"]["text"] == "Resolve all 9"
+        shown_before = storm_button(bot.slack, ActionId.STORM_RESOLVE_ALL)
+        assert shown_before["text"]["text"] == "Resolve all 9"
         assert (await bot.webhook(alert(9)))[0] == 202  # now with its incident
         await bot.settle()
+        await wait_for(
+            lambda: storm_button(bot.slack, ActionId.STORM_RESOLVE_ALL)["text"]["text"] == "Resolve all 10",
+            what="the storm message counts the alert that learned its incident",
+        )
         storm_ts = str(storm_calls(bot.slack)[0].answer["ts"])
-        status, _ = await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=button["value"])
+        status, _ = await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=shown_before["value"])
         assert status == 200
         await bot.settle()
         assert bot.coralogix.ids_of("resolve") == []  # not 10 behind a confirmation that said 9
         said = json.dumps([c.params for c in bot.slack.called("chat.postEphemeral")])
         assert "changed since" in said
-        await wait_for(
-            lambda: storm_button(bot.slack, ActionId.STORM_RESOLVE_ALL)["text"]["text"] == "Resolve all 10",
-            what="the storm message counts the alert that learned its incident",
-        )
         button = storm_button(bot.slack, ActionId.STORM_RESOLVE_ALL)
         await bot.click(ActionId.STORM_RESOLVE_ALL, ts=storm_ts, value=button["value"])
         await bot.settle()
