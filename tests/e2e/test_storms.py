@@ -208,6 +208,7 @@ async def test_a_quiet_storm_ends_with_a_final_tally() -> None:
         await wait_for(lambda: "is over" in latest_storm(bot.slack), within=10, what="the storm over")
         assert "Final tally: 0 resolved, 6 still open" in latest_storm(bot.slack)
         assert len([c for c in storm_calls(bot.slack) if c.method == "chat.postMessage"]) == 1
+        assert not bot.slack.rate_limited
 
 
 async def test_a_click_during_a_storm_answers_and_updates_quickly_within_the_limits() -> None:
@@ -229,6 +230,7 @@ async def test_a_click_during_a_storm_answers_and_updates_quickly_within_the_lim
         assert answered < 3
         assert updated < 5
         assert len(alert_posts(bot.slack)) == 3
+        assert not bot.slack.rate_limited  # the click's writes and the storm's alike paced, never refused
 
 
 async def test_two_replicas_on_postgresql_make_one_storm_message(postgres_url: str, tmp_path: Path) -> None:
