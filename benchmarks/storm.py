@@ -12,6 +12,12 @@ clicks the storm message's "Resolve all", and prints:
 - Coralogix resolve calls for "Resolve all", and how many incidents it resolved;
 - the click's answer latency and the time until its message was updated.
 
+Then checks issue 10's limits and exits 1, naming each one missed: at most 30 Slack writes in the
+storm's minute, 0 alerts lost, every alert resolved with "Resolve all" in at most 2 Coralogix
+resolve calls, 0 unhandled 429s (a 429 the fake Slack sent for a write that no later successful
+write of the same message or post made good), the click answered within 3 s and its message
+updated within 5 s.
+
     .venv/bin/python -m benchmarks.storm [--alerts 1000] [--seconds 60]
 """
 
@@ -20,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import time
 from dataclasses import replace
 from typing import Any
@@ -33,23 +38,35 @@ from bot.store.tables import AlertMessageRow
 from tests.e2e.harness import FAST_TIMINGS, Harness, running_bot
 from tests.fakes.coralogix import FakeCoralogix, make_incident
 from tests.fakes.server import wait_for
-from tests.fakes.slack import FakeSlack, RateLimits
+from tests.fakes.slack import FakeSlack, RateLimits, SlackCall
 
 WRITES = {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update", "views.publish"}
 
 
-class Failures(logging.Handler):
-    """Warnings and errors the bot logged about rate limits (a 429 it did not wait out)."""
+MAX_WRITES = 30  # Slack writes in the storm's minute
+MAX_RESOLVE_CALLS = 2  # Coralogix resolve calls of "Resolve all"
+MAX_ANSWER = 3.0  # seconds until the click is answered
+MAX_UPDATED = 5.0  # seconds until the clicked message shows it
 
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        """Keep lines that mention a rate limit."""
-        line = record.getMessage()
-        if "ratelimit" in line.lower() or "429" in line:
-            self.lines.append(line)
+def target(call: SlackCall) -> tuple[str, ...]:
+    """What a write was for: the message it updates, else where it posts what."""
+    params = call.params
+    if call.method == "chat.update":
+        return (call.method, str(params.get("channel")), str(params.get("ts")))
+    if call.method in ("views.update", "views.publish"):
+        return (call.method, str(params.get("view_id") or params.get("user_id")))
+    return (call.method, str(params.get("channel")), str(params.get("user")), str(params.get("text")))
+
+
+def unhandled_429s(slack: FakeSlack) -> list[SlackCall]:
+    """The 429s the fake sent that no later successful write of the same target made good (an update is
+    made good by any later update of that message: updates are coalesced)."""
+    done: dict[tuple[str, ...], float] = {}
+    for call in slack.calls:
+        if call.answer.get("ok"):
+            done[target(call)] = max(done.get(target(call), 0.0), call.at)
+    return [c for c in slack.rate_limited if done.get(target(c), 0.0) <= c.at]
 
 
 def incident_id(n: int) -> str:
@@ -102,13 +119,11 @@ async def click_during(bot: Harness, at: float) -> tuple[float, float]:
     return answered, time.perf_counter() - started
 
 
-async def main(alerts: int, seconds: float) -> None:
-    """Measure and print."""
+async def main(alerts: int, seconds: float) -> list[str]:
+    """Measure and print; the limits missed."""
     cx = FakeCoralogix()
     cx.add(*(make_incident(incident_id(n)) for n in range(alerts)))
     slack = FakeSlack(limits=RateLimits())
-    failures = Failures()
-    logging.getLogger("bot").addHandler(failures)
     timings = replace(FAST_TIMINGS, storm_render_every=RENDER_EVERY)
     async with running_bot(cx, slack, timings) as bot:
         first = len(slack.calls)
@@ -145,12 +160,25 @@ async def main(alerts: int, seconds: float) -> None:
         by_method[call.method] = by_method.get(call.method, 0) + 1
     print(f"alerts delivered: {alerts} in {delivered_in:.1f} s (real time, not compressed)")
     print(f"Slack writes in that minute: {len(in_minute)} {by_method}")
-    print(f"429s sent by the fake Slack: {len(slack.rate_limited)}; unhandled: {len(failures.lines)}")
+    unhandled = unhandled_429s(slack)
+    print(f"429s sent by the fake Slack: {len(slack.rate_limited)}; unhandled: {len(unhandled)}")
     print(f"alerts recorded: {recorded} of {alerts} (lost: {alerts - recorded})")
     print(f"Resolve all: {button['text']['text']!r}, {len(resolve_calls)} Coralogix resolve calls, ", end="")
     print(f"{resolved} ids sent, {still_open} incidents still open; summaries posted: {len(summaries)}")
     print(f"other Coralogix calls of Resolve all: {other_calls}")
     print(f"click during the storm: answered in {answered:.2f} s, message updated in {updated:.2f} s")
+    checks = {
+        f"{len(in_minute)} Slack writes in the storm's minute (at most {MAX_WRITES})": len(in_minute) <= MAX_WRITES,
+        f"{alerts - recorded} alerts lost (none may be)": recorded == alerts,
+        f"{still_open} incidents still open after Resolve all (none may be)": still_open == 0,
+        f"{len(resolve_calls)} Coralogix resolve calls for Resolve all (at most {MAX_RESOLVE_CALLS})": (
+            0 < len(resolve_calls) <= MAX_RESOLVE_CALLS
+        ),
+        f"{len(unhandled)} unhandled 429s (none may be): {[target(c) for c in unhandled[:5]]}": not unhandled,
+        f"the click answered in {answered:.2f} s (under {MAX_ANSWER:.0f} s)": answered < MAX_ANSWER,
+        f"its message updated in {updated:.2f} s (under {MAX_UPDATED:.0f} s)": updated < MAX_UPDATED,
+    }
+    return [what for what, held in checks.items() if not held]
 
 
 if __name__ == "__main__":
@@ -158,4 +186,8 @@ if __name__ == "__main__":
     parser.add_argument("--alerts", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    asyncio.run(main(args.alerts, args.seconds))
+    missed = asyncio.run(main(args.alerts, args.seconds))
+    for what in missed:
+        print(f"FAILED: {what}")
+    print("every limit held" if not missed else f"{len(missed)} limit(s) missed")
+    raise SystemExit(1 if missed else 0)

@@ -54,7 +54,8 @@ logger = logging.getLogger(__name__)
 # Messages left on "Resolving…" by an action that will never finish get their buttons back this often.
 RECOVER_EVERY = 60.0
 # How often the leader looks for storms to show or end (each message is updated at most once per
-# `Timings.storm_render_every`; a new or ended storm is shown at the next look).
+# `Timings.storm_render_every`; a new or ended storm is shown at the next look, and a failed post or
+# update is tried again once the render interval has passed).
 STORM_LOOK_EVERY = 1.0
 
 
@@ -281,9 +282,9 @@ async def build_runtime(
     chores = [
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
+        # Even with STORM_THRESHOLD=0: storms open from before still end and say so (one small read a look).
+        Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick),
     ]
-    if settings.STORM_THRESHOLD:
-        chores.append(Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick))
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
     worker = Worker(

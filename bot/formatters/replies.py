@@ -26,3 +26,15 @@ def mention_help_text(in_alert_thread: bool, in_thread: bool = True) -> str:
     else:
         lead = "To act on an alert, mention me in the thread of its alert message."
     return f"{lead}\n\n{usage_text()}"
+
+
+def storm_mention_text(open_incidents: int) -> str:
+    """`@bot resolve` (or `ack`) in a storm message's thread: how many incidents are open, and where to act
+    (a mention resolves nothing for a whole storm: Resolve all asks for confirmation first)."""
+    if not open_incidents:
+        return "Every alert of this storm is resolved already: nothing to do."
+    n = f"{open_incidents} open incident" + ("" if open_incidents == 1 else "s")
+    return (
+        f"This storm has *{n}*. A mention does not act on a whole storm: press *Resolve all* on the storm "
+        "message (it names the count and asks for confirmation), or resolve one at a time from *Show all*."
+    )

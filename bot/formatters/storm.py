@@ -63,7 +63,7 @@ class Tally:
     by_severity: list[tuple[IncidentSeverity | None, int, int]]  # severity, alerts, open ones; most urgent first
     top: list[tuple[str, IncidentSeverity | None, int, int]]  # alert name, severity, alerts, open ones
     upto: int  # the newest alert shown (a "Resolve all" pins to it)
-    resolvable: int  # open alerts with an incident: what "Resolve all" resolves
+    resolvable: int  # incidents of open alerts: what "Resolve all" resolves (its button carries the count)
     resolvable_by_severity: list[tuple[IncidentSeverity | None, int]]
 
     @classmethod
@@ -79,9 +79,9 @@ class Tally:
             ((name, sev, len(ms), sum(map(is_open, ms))) for (name, sev), ms in groups.items()),
             key=lambda t: (rank(t[1]), -t[2], t[0]),
         )
-        resolvable: Counter[IncidentSeverity | None] = Counter(
-            severities[m.id] for m in members if is_open(m) and m.incident_id
-        )
+        # One per incident (two alerts of one incident are one resolve): the count "Resolve all" confirms.
+        first = {m.incident_id: m for m in reversed(members) if is_open(m) and m.incident_id}
+        resolvable: Counter[IncidentSeverity | None] = Counter(severities[m.id] for m in first.values())
         return cls(
             total=len(members),
             open=sum(still.values()),
@@ -101,9 +101,10 @@ def _severities(counts: Sequence[tuple[IncidentSeverity | None, int]]) -> str:
     return ", ".join(f"{n} {severity_word(s).lower()}" for s, n in counts)
 
 
-def resolve_all_value(storm_id: int, upto: int, shown_at: datetime) -> str:
-    """The "Resolve all" button's value: the storm, its newest alert shown, and when it was shown."""
-    return json.dumps({"storm": storm_id, "upto": upto, "at": shown_at.timestamp()})
+def resolve_all_value(storm_id: int, upto: int, shown_at: datetime, count: int) -> str:
+    """The "Resolve all" button's value: the storm, its newest alert shown, when it was shown, and how many
+    incidents its confirmation names (a click resolves exactly those, or nothing)."""
+    return json.dumps({"storm": storm_id, "upto": upto, "at": shown_at.timestamp(), "n": count})
 
 
 def storm_message(storm: StormRecord, members: Sequence[AlertRecord], *, now: datetime) -> Message:
@@ -142,7 +143,7 @@ def storm_message(storm: StormRecord, members: Sequence[AlertRecord], *, now: da
                 ActionId.STORM_RESOLVE_ALL.value,
                 f"Resolve all {tally.resolvable}",
                 style="danger",
-                value=resolve_all_value(storm.id, tally.upto, now),
+                value=resolve_all_value(storm.id, tally.upto, now, tally.resolvable),
                 confirm=confirm_resolve_all(tally),
             )
         )

@@ -1,4 +1,5 @@
-"""`@bot resolve [note]`, `@bot ack`, `@bot status` in an alert's thread; help anywhere else.
+"""`@bot resolve [note]`, `@bot ack`, `@bot status` in an alert's thread; in a storm message's thread
+`resolve` and `ack` get the storm's open count and a pointer to Resolve all; help anywhere else.
 
 Slack retries an event it thinks was not delivered (same `event_id`): an action's journal key is
 the event id, and other answers are given once per event id, so a retry never acts twice.
@@ -15,7 +16,7 @@ from bot import payloads
 from bot.api import ApiError
 from bot.formatters.alert import AlertState
 from bot.formatters.case_message import case_thread_status
-from bot.formatters.replies import mention_help_text, thread_status_text
+from bot.formatters.replies import mention_help_text, storm_mention_text, thread_status_text
 from bot.ids import EventType
 from bot.listeners.error_handler import reported
 from bot.listeners.submit import submit
@@ -63,9 +64,14 @@ async def app_mentioned(body: dict[str, Any], event: dict[str, Any], services: S
         if problem := await submit(services, action):
             await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=problem)
         return
+    storm_open = None
+    if record is None and thread_ts and action_verb is not None and services.storms is not None:
+        storm_open = await services.storms.open_in_thread(channel, thread_ts)
     if not await services.store.first_time(key):
         return
-    if record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
+    if storm_open is not None:
+        await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=storm_mention_text(storm_open))
+    elif record is None:  # a bare mention, or one outside an alert thread: help, only to the asker
         help_text = mention_help_text(False, in_thread=thread_ts is not None)
         await services.writer.ephemeral(channel, user, thread_ts=thread_ts, text=help_text)
     elif verb == "status":

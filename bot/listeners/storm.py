@@ -22,6 +22,10 @@ from bot.services.storms import StormService
 GONE = "This storm is no longer on record, so nothing was done."
 NOTHING_LEFT = "Every alert of this storm is resolved already: nothing to do."
 DAMAGED = "That button came back damaged, so nothing was done."
+CHANGED = (
+    "This storm changed since its message was shown, so nothing was done: the message is brought up to date "
+    "now. Check its count and press Resolve all again."
+)
 
 
 def _storms(services: Services) -> StormService:
@@ -107,7 +111,8 @@ async def resolve_one_clicked(ack: AsyncAck, body: dict[str, Any], services: Ser
 
 
 async def resolve_all_clicked(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
-    """Resolve all N (after its confirmation): one action with exactly the N incidents the message showed."""
+    """Resolve all N (after its confirmation): one action with exactly the N incidents the message showed, or
+    none (the storm changed since: the person is told, and the message updated)."""
     channel = payloads.slack_id(body, "channel", "id", what="channel id")
     user = payloads.slack_id(body, "user", "id", what="user id")
     value = _button_state(payloads.get(body, "actions", 0, "value"))
@@ -115,13 +120,22 @@ async def resolve_all_clicked(ack: AsyncAck, body: dict[str, Any], services: Ser
     shown = value.get("at")
     if not isinstance(shown, int | float) or isinstance(shown, bool) or not 0 <= shown < 1e11:
         raise BadPayload(DAMAGED)
-    found = await _storms(services).resolvable(storm_id, upto=upto, shown_at=datetime.fromtimestamp(shown, UTC))
+    count = value.get("n")  # what the confirmation named (absent from buttons shown before it was carried)
+    storms = _storms(services)
+    found = await storms.resolvable(storm_id, upto=upto, shown_at=datetime.fromtimestamp(shown, UTC))
     if found is None:
         raise BadPayload(GONE)
     _, ids = found
     if not ids:
         await ack()
         await services.writer.ephemeral(channel, user, text=NOTHING_LEFT)
+        return
+    if count is None or _number(count) != len(ids):
+        # More than the message showed (an alert learned its incident, or joined, since): resolve exactly
+        # what was confirmed or nothing; the message shows the new count at the next render.
+        await storms.changed(storm_id)
+        await ack()
+        await services.writer.ephemeral(channel, user, text=CHANGED)
         return
     action = Action(
         key=click_key(body, user),

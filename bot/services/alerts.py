@@ -103,6 +103,7 @@ class AlertService:
         if incident and existing.incident_id is None:  # an open message for this alert learns its incident
             bound = await self.alerts.set_incident(existing.id, incident.id)
             if bound is not None:
+                await self._learned(bound)
                 await self._render(bound)
                 return Handled.UPDATED
         return Handled.UNCHANGED  # a repeat of what a message already shows: no noise
@@ -197,6 +198,8 @@ class AlertService:
         if incident is None:
             return None
         bound = await self.alerts.set_incident(record.id, incident.id)
+        if bound is not None:
+            await self._learned(bound)
         return bound.incident_id if bound else incident.id
 
     async def abandon(self, record: AlertRecord, action: Action, reason: str, error_id: str | None) -> None:
@@ -292,6 +295,11 @@ class AlertService:
     async def record_for_thread(self, channel: str, thread_ts: str) -> AlertRecord | None:
         """The alert whose message starts the thread (channel, thread_ts)."""
         return await self.alerts.by_message(channel, thread_ts)
+
+    async def _learned(self, record: AlertRecord) -> None:
+        """An alert learned its incident: a storm covering it counts it in "Resolve all" at the next render."""
+        if record.storm_id is not None and self.storms:
+            await self.storms.changed(record.storm_id)
 
     async def _render(self, record: AlertRecord) -> None:
         if record.ts is not None:  # a reservation not posted yet is posted with its state by its own job

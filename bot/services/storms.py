@@ -26,7 +26,8 @@ WINDOW = 60.0  # seconds in which more than `threshold` alerts make a storm
 RENDER_EVERY = 5.0  # a storm's message is updated at most this often
 QUIET = 300.0
 # The first post of a storm message is claimed in the database for this long (another leader may
-# post only when it passed without a message).
+# post only when it passed without a message): a leader that died mid-post may have posted, so the
+# next one waits; a post that failed here frees its claim after `render_every` (see `tick`).
 POST_HOLD = timedelta(seconds=30)
 
 
@@ -61,7 +62,7 @@ class StormService:
 
     async def admit(self, record: AlertRecord) -> bool:
         """A new alert was recorded (reserved, not posted): whether a storm covers it (then it gets no
-        message of its own). Off when `threshold` is 0."""
+        message of its own). Off when `threshold` is 0 (storms open from before still end: see `tick`)."""
         if not self.threshold:
             return False
         now = self.clock()
@@ -101,7 +102,10 @@ class StormService:
                     e,
                     self.render_every.total_seconds(),
                 )
-                await self.storms.attempted(storm.id, at=now)
+                if storm.ts is None:  # a refused first post is tried again after the interval too
+                    await self.storms.post_failed(storm.id, at=now, hold=POST_HOLD, retry_after=self.render_every)
+                else:
+                    await self.storms.attempted(storm.id, at=now)
         return shown
 
     def _shown_lately(self, storm: StormRecord, now: datetime) -> bool:
@@ -132,3 +136,8 @@ class StormService:
         if storm is None:
             return None
         return storm, await self.storms.resolvable(storm_id, upto=upto, shown_at=shown_at)
+
+    async def open_in_thread(self, channel: str, thread_ts: str) -> int | None:
+        """How many open incidents the storm whose message starts the thread has; None: not a storm's thread."""
+        storm = await self.storms.by_message(channel, thread_ts)
+        return None if storm is None else await self.storms.open_incidents(storm.id)

@@ -41,6 +41,23 @@ class Storms:
             row = (await session.scalars(select(StormRow).where(StormRow.open_channel == channel))).first()
             return StormRecord.of(row) if row else None
 
+    async def by_message(self, channel: str, ts: str) -> StormRecord | None:
+        """The storm whose message is (channel, ts), if any."""
+        query = select(StormRow).where(StormRow.channel == channel, StormRow.ts == ts)
+        async with self._session() as session:
+            row = (await session.scalars(query)).first()
+            return StormRecord.of(row) if row else None
+
+    async def open_incidents(self, storm_id: int) -> int:
+        """How many incidents the storm's open alerts have (what a "Resolve all" shown now would resolve)."""
+        query = select(func.count(func.distinct(AlertMessageRow.incident_id))).where(
+            AlertMessageRow.storm_id == storm_id,
+            AlertMessageRow.status.in_(OPEN_VALUES),
+            AlertMessageRow.incident_id.is_not(None),
+        )
+        async with self._session() as session:
+            return int((await session.scalar(query)) or 0)
+
     async def recent_count(self, channel: str, since: datetime) -> int:
         """How many alerts the channel received since `since` (each alert message row, posted or not)."""
         query = select(func.count(AlertMessageRow.id)).where(
@@ -121,6 +138,11 @@ class Storms:
         has passed without a message (the poster died, or Slack refused)."""
         free = [StormRow.ts.is_(None), or_(StormRow.rendered_at.is_(None), StormRow.rendered_at < at - hold)]
         return await self._update(storm_id, free, rendered_at=at)
+
+    async def post_failed(self, storm_id: int, *, at: datetime, hold: timedelta, retry_after: timedelta) -> None:
+        """The first post, claimed at `at`, failed: its claim lapses after `retry_after` instead of the whole
+        `hold` (which stays for a poster that died mid-post, when nobody knows whether it posted)."""
+        await self._update(storm_id, [StormRow.ts.is_(None)], rendered_at=at - hold + retry_after)
 
     async def attempted(self, storm_id: int, *, at: datetime) -> None:
         """Showing the storm failed at `at`: the next try waits for the render interval."""

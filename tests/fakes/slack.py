@@ -34,6 +34,7 @@ class SlackCall:
     params: dict[str, Any]
     headers: dict[str, str]
     answer: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived (orders 429s and later retries)
 
 
 @dataclass

@@ -100,7 +100,16 @@ def test_resolve_all_confirmation_states_count_and_severities_and_pins_the_newes
     assert button["text"]["text"] == "Resolve all 6"
     assert "*6 incidents*" in button["confirm"]["text"]["text"]
     assert "3 critical, 3 warning" in button["confirm"]["text"]["text"]
-    assert json.loads(button["value"]) == {"storm": 7, "upto": 8, "at": NOW.timestamp()}
+    assert json.loads(button["value"]) == {"storm": 7, "upto": 8, "at": NOW.timestamp(), "n": 6}
+
+
+def test_resolve_all_counts_incidents_not_alerts() -> None:
+    """Two open alerts of one incident are one incident to resolve: the button's count is what is resolved."""
+    members = [member(0), member(1, incident_id=uuid(0)), member(2)]
+    button = resolve_all(storm_message(storm(), members, now=NOW).blocks)
+    assert button is not None
+    assert button["text"]["text"] == "Resolve all 2"
+    assert json.loads(button["value"])["n"] == 2
 
 
 def test_no_resolve_all_when_nothing_is_open() -> None:

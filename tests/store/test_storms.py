@@ -135,3 +135,18 @@ async def test_only_one_process_may_post_a_storms_first_message(store: Store) ->
     assert await store.storms.claim_post(storm.id, at=now + timedelta(seconds=31), hold=hold)
     await store.storms.rendered(storm.id, version=1, ts="1.1", at=now)
     assert not await store.storms.claim_post(storm.id, at=now + timedelta(minutes=5), hold=hold)
+
+
+async def test_a_storm_is_found_by_its_message_with_its_open_incidents_counted(store: Store) -> None:
+    """by_message finds the storm whose message starts a thread; open_incidents counts its open alerts' incidents."""
+    now = datetime.now(UTC)
+    records = [await alert(store, n) for n in range(3)]
+    storm = await store.storms.join(records[0].id, "C0ALERTS", now=now, since=now - timedelta(seconds=60))
+    await store.storms.rendered(storm.id, version=1, ts="1700009999.0001", at=now)
+    await store.alerts.transition(
+        records[0].id, AlertStatus.RESOLVED, by=None, via="coralogix", allowed_from={AlertStatus.TRIGGERED}
+    )
+    found = await store.storms.by_message("C0ALERTS", "1700009999.0001")
+    assert found is not None and found.id == storm.id
+    assert await store.storms.by_message("C0OTHER", "1700009999.0001") is None
+    assert await store.storms.open_incidents(storm.id) == 2
