@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,7 +67,24 @@ class Claims:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CLAIMS)
+        c, proposed = CLAIMS.c, insert.excluded
+        # Free, finished, expired or already this job's: taken. Built once, the rows given at execution
+        # (SQLAlchemy caches its compiled form, and sends a chunk as one INSERT).
+        stale = bindparam("stale_before", type_=DateTime(timezone=True))
+        free = or_(c.running.is_(False), c.job_id == proposed.job_id, c.updated_at < stale)
+        self._take = insert.on_conflict_do_update(
+            index_elements=[c.incident_id],
+            set_={
+                "job_id": proposed.job_id,
+                "verb": proposed.verb,
+                "user": proposed.user,
+                "running": True,
+                "outcome": None,
+                "updated_at": proposed.updated_at,
+            },
+            where=free,
+        ).returning(c.incident_id)
 
     async def take(self, ids: Sequence[str], *, job_id: int, verb: str, user: str) -> tuple[list[str], list[Claim]]:
         """Claim `ids` for a job: (the ids it now holds, the claims others hold on the rest)."""
@@ -84,25 +101,12 @@ class Claims:
         async with self.engine.begin() as connection:
             before = await self._holders(connection, ids)
             for start in range(0, len(ids), CHUNK):
-                chunk = list(dict.fromkeys(ids[start : start + CHUNK]))
-                taken.update((await connection.execute(self._take(chunk, job_id, verb, user, now))).scalars())
+                row = {"job_id": job_id, "verb": verb, "user": user, "running": True, "updated_at": now}
+                stale = {"stale_before": now - CLAIM_EXPIRY}
+                rows = [{"incident_id": i, **row, **stale} for i in dict.fromkeys(ids[start : start + CHUNK])]
+                taken.update((await connection.execute(self._take, rows)).scalars())
             others = await self._holders(connection, [i for i in dict.fromkeys(ids) if i not in taken])
         return [i for i in dict.fromkeys(ids) if i in taken], others, before
-
-    def _take(self, chunk: list[str], job_id: int, verb: str, user: str, now: datetime) -> Any:
-        rows = self._insert(CLAIMS).values(
-            [
-                {"incident_id": i, "job_id": job_id, "verb": verb, "user": user, "running": True, "updated_at": now}
-                for i in chunk
-            ]
-        )
-        c = CLAIMS.c
-        free = or_(c.running.is_(False), c.job_id == job_id, c.updated_at < now - CLAIM_EXPIRY)
-        return rows.on_conflict_do_update(
-            index_elements=[c.incident_id],
-            set_={"job_id": job_id, "verb": verb, "user": user, "running": True, "outcome": None, "updated_at": now},
-            where=free,
-        ).returning(c.incident_id)
 
     async def holders(self, ids: Sequence[str]) -> list[Claim]:
         """The claims on `ids` (running or recently finished), in the order of `ids`."""

@@ -115,6 +115,9 @@ class Journal:
         self.lease = timedelta(seconds=lease)
         self._session = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._submit = (
+            self._insert(JOBS).on_conflict_do_nothing(index_elements=[JOBS.c.key]).returning(JOBS.c.id, JOBS.c.key)
+        )
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -149,15 +152,12 @@ class Journal:
         while self._waiting:
             batch, self._waiting = self._waiting[:WRITE_BATCH], self._waiting[WRITE_BATCH:]
             rows = {row["key"]: row for row, _ in batch}  # a key twice in one batch is a replay too
-            statement = (
-                self._insert(JobRow)
-                .values(list(rows.values()))
-                .on_conflict_do_nothing(index_elements=[JobRow.key])
-                .returning(JobRow.id, JobRow.key)
-            )
             try:
                 async with self.engine.begin() as connection:
-                    ids = {key: job_id for job_id, key in (await connection.execute(statement)).all()}
+                    # The rows as parameters (not a VALUES list in the statement): its compiled form is cached,
+                    # and SQLAlchemy still sends a batch as one INSERT.
+                    written_rows = await connection.execute(self._submit, list(rows.values()))
+                    ids = {key: job_id for job_id, key in written_rows.all()}
             except Exception as e:  # noqa: BLE001 - every waiting submitter hears it and answers accordingly
                 for _, written in batch:
                     if not written.done():
