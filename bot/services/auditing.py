@@ -53,32 +53,34 @@ class AuditTrail:
 
     async def action(self, job_id: int, action: Action, report: Report) -> None:
         """An action job and what became of it (once per job, however often it is resumed)."""
+        await self.log.record(await self.of_action(job_id, action, report))
+
+    async def of_action(self, job_id: int, action: Action, report: Report) -> AuditRecord:
+        """The record of an action job and what became of it, to be written with the job's last writes."""
         refused = report.of(Outcome.REFUSED)
         decision = None
         if report.results:
             decision = Decision.REFUSED if len(refused) == len(report.results) else Decision.PARTLY if refused else None
             decision = decision or Decision.ALLOWED
         rules = [r.rule for r in report.results if r.rule]
-        await self.log.record(
-            AuditRecord(
-                at=action.received_at,
-                kind=AuditKind.ACTION,
-                job_id=job_id,
-                **await self._who(action.user),
-                team=action.team,
-                surface=action.surface.value,
-                channel=action.channel,
-                message_ts=action.message_ts,
-                verb=action.verb.value,
-                incident_ids=tuple(dict.fromkeys([*action.ids, *(r.id for r in report.results if r.id)])),
-                note=action.note,
-                decision=decision,
-                rule="; ".join(dict.fromkeys(rules)) or None,
-                outcomes={r.id: r.outcome.value for r in report.results if r.id},
-                problem=report.problem,
-                error_id=report.error_id,
-                coralogix_ms=report.coralogix_ms,
-            )
+        return AuditRecord(
+            at=action.received_at,
+            kind=AuditKind.ACTION,
+            job_id=job_id,
+            **await self._who(action.user),
+            team=action.team,
+            surface=action.surface.value,
+            channel=action.channel,
+            message_ts=action.message_ts,
+            verb=action.verb.value,
+            incident_ids=tuple(dict.fromkeys([*action.ids, *(r.id for r in report.results if r.id)])),
+            note=action.note,
+            decision=decision,
+            rule="; ".join(dict.fromkeys(rules)) or None,
+            outcomes={r.id: r.outcome.value for r in report.results if r.id},
+            problem=report.problem,
+            error_id=report.error_id,
+            coralogix_ms=report.coralogix_ms,
         )
 
     async def refused_request(self, where: Mapping[str, str | None], why: str) -> None:

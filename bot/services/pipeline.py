@@ -94,15 +94,15 @@ class ActionPipeline:
         if job.stage == DECIDED:
             await self.reporter.tell(action, report)
             job = await self.journal.record(job, stage=TOLD)
+        is_case = {r.id for r in report.results if self._case(r)}
         if job.stage == TOLD:
             await self.alerts.follow(action, report.results)
-            job = await self.journal.record(job, stage=FOLLOWED)
-        if job.stage == FOLLOWED and (is_case := {r.id for r in report.results if self._case(r)}):
+            if is_case:  # Following again is harmless (each message changes once); without comments to come,
+                job = await self.journal.record(job, stage=FOLLOWED)  # the job's finish says it.
+        if job.stage == FOLLOWED and is_case:
             await self.comments.after(action, report, is_case=is_case)
             job = await self.journal.record(job, stage=COMMENTED)
         await self.record(job, action, report)
-        await self.claims.finish(job.id, {r.id: r.outcome.value for r in report.results if r.id})
-        await self.journal.finish(job)
 
     async def _decide(self, job: Job, action: Action) -> Report:
         """Everything up to and including Coralogix: what became of each incident."""
@@ -118,10 +118,10 @@ class ActionPipeline:
                 verdicts = await self.authorize(action, action.ids, watch)
             except (ApiError, BotError) as e:  # the incidents the policy needs could not be read
                 return await self._failed(action, e, None, watch)
-        earlier = {c.incident_id: c for c in await self.claims.holders(verdicts.allowed) if not c.running}
-        taken, others = await self.claims.take(
+        taken, others, before = await self.claims.take_after_reading(
             verdicts.allowed, job_id=job.id, verb=action.verb.value, user=action.user
         )
+        earlier = {c.incident_id: c for c in before if not c.running}
         busy = [_busy(claim) for claim in others]
         try:
             with watch:
@@ -219,8 +219,15 @@ class ActionPipeline:
         return result.case is not None or (result.incident is None and self.targets.is_case(result.id))
 
     async def record(self, job: Job, action: Action, report: Report) -> None:
-        """The audit record of the action and what became of it (once per job), and a log line."""
-        await self.audit.action(job.id, action, report)
+        """The audit record of the action and what became of it (once per job), the claims released and the
+        job finished, in one transaction (all or nothing: a resumed run does all three); and a log line."""
+        entry = await self.audit.of_action(job.id, action, report)  # names from Slack: before the transaction
+        async with self.journal.transaction() as connection:
+            await self.journal.finish(job, connection=connection)  # first: a lost lease stops the rest
+            await self.audit.log.record(entry, connection=connection)
+            await self.claims.finish(
+                job.id, {r.id: r.outcome.value for r in report.results if r.id}, connection=connection
+            )
         logger.info(
             "%s from %s by %s: %s",
             action.verb.value,

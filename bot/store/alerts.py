@@ -238,14 +238,15 @@ class AlertMessages:
             row = await session.get(AlertMessageRow, record_id, populate_existing=True)
             return to_record(row) if row else None
 
+    # Reads run as Core (rows, not ORM objects and a session): the same columns, at a fraction of the cost.
     async def _one(self, query: Any) -> AlertRecord | None:
-        async with self._session() as session:
-            row = (await session.scalars(query)).first()
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
             return to_record(row) if row else None
 
     async def _all(self, query: Any) -> list[AlertRecord]:
-        async with self._session() as session:
-            return [to_record(r) for r in (await session.scalars(query)).all()]
+        async with self.engine.connect() as connection:
+            return [to_record(r) for r in (await connection.execute(query)).all()]
 
 
 _NOT_PENDING: dict[str, Any] = {"pending_action": None, "pending_by": None, "pending_since": None, "pending_job": None}

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     delete,
@@ -31,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -167,17 +168,17 @@ class AuditLog:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._insert = postgresql.insert if self._postgres else sqlite.insert
+        # Built once (a Core statement, its values given at execution): SQLAlchemy caches its compiled form.
+        table = cast(Table, AuditRow.__table__)
+        self._record = self._insert(table).on_conflict_do_nothing(index_elements=[table.c.job_id]).returning(table.c.id)
 
-    async def record(self, record: AuditRecord) -> bool:
-        """Write `record`; False when its `job_id` was recorded already (a resumed job), and nothing is written."""
-        statement = (
-            self._insert(AuditRow)
-            .values(_row(record))
-            .on_conflict_do_nothing(index_elements=[AuditRow.job_id])
-            .returning(AuditRow.id)
-        )
-        async with self.engine.begin() as connection:
-            return (await connection.execute(statement)).first() is not None
+    async def record(self, record: AuditRecord, *, connection: AsyncConnection | None = None) -> bool:
+        """Write `record`; False when its `job_id` was recorded already (a resumed job), and nothing is written.
+        In `connection`'s transaction when given (a job's last one), else in a transaction of its own."""
+        if connection is None:
+            async with self.engine.begin() as own:
+                return await self.record(record, connection=own)
+        return (await connection.execute(self._record, _row(record))).first() is not None
 
     async def query(
         self,

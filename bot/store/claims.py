@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Boolean, DateTime, Integer, String, delete, or_, select, update
+from sqlalchemy import Boolean, DateTime, Integer, String, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base, aware
@@ -52,85 +53,104 @@ class Claim:
     at: datetime
 
 
+CLAIMS = cast(Table, ClaimRow.__table__)
+# Core statements (not ORM ones) on the hot path: built once, their compiled form cached by SQLAlchemy.
+_RELEASE = (
+    update(CLAIMS)
+    .where(CLAIMS.c.job_id == bindparam("job"), CLAIMS.c.running.is_(True))
+    .values(running=False, updated_at=bindparam("now"))
+)
+
+
 class Claims:
     """Incident claims on one database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CLAIMS)
+        c, proposed = CLAIMS.c, insert.excluded
+        # Free, finished, expired or already this job's: taken. Built once, the rows given at execution
+        # (SQLAlchemy caches its compiled form, and sends a chunk as one INSERT).
+        stale = bindparam("stale_before", type_=DateTime(timezone=True))
+        free = or_(c.running.is_(False), c.job_id == proposed.job_id, c.updated_at < stale)
+        self._take = insert.on_conflict_do_update(
+            index_elements=[c.incident_id],
+            set_={
+                "job_id": proposed.job_id,
+                "verb": proposed.verb,
+                "user": proposed.user,
+                "running": True,
+                "outcome": None,
+                "updated_at": proposed.updated_at,
+            },
+            where=free,
+        ).returning(c.incident_id)
 
     async def take(self, ids: Sequence[str], *, job_id: int, verb: str, user: str) -> tuple[list[str], list[Claim]]:
         """Claim `ids` for a job: (the ids it now holds, the claims others hold on the rest)."""
+        taken, others, _ = await self.take_after_reading(ids, job_id=job_id, verb=verb, user=user)
+        return taken, others
+
+    async def take_after_reading(
+        self, ids: Sequence[str], *, job_id: int, verb: str, user: str
+    ) -> tuple[list[str], list[Claim], list[Claim]]:
+        """`take`, and the claims on `ids` as they were just before (who did what last), all in one
+        transaction: (the ids it now holds, the claims others hold on the rest, the claims before)."""
         now = datetime.now(UTC)
         taken: set[str] = set()
-        for start in range(0, len(ids), CHUNK):
-            chunk = list(dict.fromkeys(ids[start : start + CHUNK]))
-            rows = self._insert(ClaimRow).values(
-                [
-                    {"incident_id": i, "job_id": job_id, "verb": verb, "user": user, "running": True, "updated_at": now}
-                    for i in chunk
-                ]
-            )
-            free = or_(
-                ClaimRow.running.is_(False),
-                ClaimRow.job_id == job_id,
-                ClaimRow.updated_at < now - CLAIM_EXPIRY,
-            )
-            statement = rows.on_conflict_do_update(
-                index_elements=[ClaimRow.incident_id],
-                set_={
-                    "job_id": job_id,
-                    "verb": verb,
-                    "user": user,
-                    "running": True,
-                    "outcome": None,
-                    "updated_at": now,
-                },
-                where=free,
-            ).returning(ClaimRow.incident_id)
-            async with self.engine.begin() as connection:
-                taken.update((await connection.execute(statement)).scalars())
-        others = [i for i in dict.fromkeys(ids) if i not in taken]
-        return [i for i in dict.fromkeys(ids) if i in taken], await self.holders(others)
+        async with self.engine.begin() as connection:
+            before = await self._holders(connection, ids)
+            for start in range(0, len(ids), CHUNK):
+                row = {"job_id": job_id, "verb": verb, "user": user, "running": True, "updated_at": now}
+                stale = {"stale_before": now - CLAIM_EXPIRY}
+                rows = [{"incident_id": i, **row, **stale} for i in dict.fromkeys(ids[start : start + CHUNK])]
+                taken.update((await connection.execute(self._take, rows)).scalars())
+            others = await self._holders(connection, [i for i in dict.fromkeys(ids) if i not in taken])
+        return [i for i in dict.fromkeys(ids) if i in taken], others, before
 
     async def holders(self, ids: Sequence[str]) -> list[Claim]:
         """The claims on `ids` (running or recently finished), in the order of `ids`."""
+        if not ids:
+            return []
+        async with self.engine.connect() as connection:
+            return await self._holders(connection, ids)
+
+    async def _holders(self, connection: AsyncConnection, ids: Sequence[str]) -> list[Claim]:
         found: dict[str, Claim] = {}
         for start in range(0, len(ids), CHUNK):
-            query = select(ClaimRow).where(ClaimRow.incident_id.in_(ids[start : start + CHUNK]))
-            async with self.engine.connect() as connection:
-                for row in (await connection.execute(query)).mappings():
-                    found[row["incident_id"]] = Claim(
-                        incident_id=row["incident_id"],
-                        job_id=row["job_id"],
-                        verb=row["verb"],
-                        user=row["user"],
-                        running=bool(row["running"]),
-                        outcome=row["outcome"],
-                        at=aware(row["updated_at"]) or row["updated_at"],
-                    )
+            query = select(CLAIMS).where(CLAIMS.c.incident_id.in_(ids[start : start + CHUNK]))
+            for row in (await connection.execute(query)).mappings():
+                found[row["incident_id"]] = Claim(
+                    incident_id=row["incident_id"],
+                    job_id=row["job_id"],
+                    verb=row["verb"],
+                    user=row["user"],
+                    running=bool(row["running"]),
+                    outcome=row["outcome"],
+                    at=aware(row["updated_at"]) or row["updated_at"],
+                )
         return [found[i] for i in ids if i in found]
 
-    async def finish(self, job_id: int, outcomes: dict[str, str]) -> None:
-        """Release a job's claims, remembering each incident's outcome (who did what stays readable)."""
+    async def finish(self, job_id: int, outcomes: dict[str, str], *, connection: AsyncConnection | None = None) -> None:
+        """Release a job's claims, remembering each incident's outcome (who did what stays readable); in
+        `connection`'s transaction when given (the job's last one), else in a transaction of its own."""
+        if connection is None:
+            async with self.engine.begin() as own:
+                return await self.finish(job_id, outcomes, connection=own)
         now = datetime.now(UTC)
         by_outcome: dict[str, list[str]] = {}
         for incident_id, outcome in outcomes.items():
             by_outcome.setdefault(outcome, []).append(incident_id)
-        async with self.engine.begin() as connection:
-            for outcome, ids in by_outcome.items():
-                for start in range(0, len(ids), CHUNK):
-                    await connection.execute(
-                        update(ClaimRow)
-                        .where(ClaimRow.job_id == job_id, ClaimRow.incident_id.in_(ids[start : start + CHUNK]))
-                        .values(running=False, outcome=outcome, updated_at=now)
-                    )
-            # Anything else the job held (e.g. ids it was refused) is simply released.
-            await connection.execute(
-                update(ClaimRow)
-                .where(ClaimRow.job_id == job_id, ClaimRow.running.is_(True))
-                .values(running=False, updated_at=now)
-            )
+        c = CLAIMS.c
+        for outcome, ids in by_outcome.items():
+            for start in range(0, len(ids), CHUNK):
+                await connection.execute(
+                    update(CLAIMS)
+                    .where(c.job_id == job_id, c.incident_id.in_(ids[start : start + CHUNK]))
+                    .values(running=False, outcome=outcome, updated_at=now)
+                )
+        # Anything else the job held (e.g. ids it was refused) is simply released.
+        await connection.execute(_RELEASE, {"job": job_id, "now": now})
 
     async def prune(self, older_than: datetime) -> int:
         """Forget finished claims older than `older_than`."""

@@ -89,7 +89,7 @@ class Store:
         # several would wait for the file lock in SQLite's busy handler, which under load ran past
         # busy_timeout ("database is locked", an ack's journal write among them). A pooled SQLite
         # connection is an open file and cannot go stale: no ping before every transaction.
-        return cls(create_engine(url, pool_size=1, max_overflow=0))
+        return cls(create_engine(url, on_the_loop=True, pool_size=1, max_overflow=0))
 
     @staticmethod
     async def migrate(url: str) -> StoreInfo:

@@ -11,14 +11,15 @@ run one job at once; a process that lost its lease finds every later write refus
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, and_, delete, or_, select, update
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.tables import Base, aware
@@ -92,6 +93,11 @@ def _job(row: JobRow) -> Job:
     )
 
 
+JOBS = cast(Table, JobRow.__table__)
+# A job's row, if this process still holds it: a Core statement built once (SQLAlchemy caches its
+# compiled form), the columns to set given at execution beside `job` and `me`.
+_OWNED = update(JOBS).where(JOBS.c.id == bindparam("job"), JOBS.c.owner == bindparam("me"))
+
 # Jobs written in one INSERT at most (a burst of commands is written in a few statements).
 WRITE_BATCH = 200
 
@@ -109,6 +115,9 @@ class Journal:
         self.lease = timedelta(seconds=lease)
         self._session = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._submit = (
+            self._insert(JOBS).on_conflict_do_nothing(index_elements=[JOBS.c.key]).returning(JOBS.c.id, JOBS.c.key)
+        )
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -143,15 +152,12 @@ class Journal:
         while self._waiting:
             batch, self._waiting = self._waiting[:WRITE_BATCH], self._waiting[WRITE_BATCH:]
             rows = {row["key"]: row for row, _ in batch}  # a key twice in one batch is a replay too
-            statement = (
-                self._insert(JobRow)
-                .values(list(rows.values()))
-                .on_conflict_do_nothing(index_elements=[JobRow.key])
-                .returning(JobRow.id, JobRow.key)
-            )
             try:
                 async with self.engine.begin() as connection:
-                    ids = {key: job_id for job_id, key in (await connection.execute(statement)).all()}
+                    # The rows as parameters (not a VALUES list in the statement): its compiled form is cached,
+                    # and SQLAlchemy still sends a batch as one INSERT.
+                    written_rows = await connection.execute(self._submit, list(rows.values()))
+                    ids = {key: job_id for job_id, key in written_rows.all()}
             except Exception as e:  # noqa: BLE001 - every waiting submitter hears it and answers accordingly
                 for _, written in batch:
                     if not written.done():
@@ -194,6 +200,10 @@ class Journal:
         async with self.engine.begin() as connection:
             return int((await connection.execute(query)).rowcount or 0)
 
+    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        """One transaction on the journal's database: a job's last writes, committed with its finish."""
+        return self.engine.begin()
+
     async def record(self, job: Job, *, stage: str, result: dict[str, Any] | None = None) -> Job:
         """Remember how far `job` got (and what it decided), so a resumed run skips what is done."""
         values: dict[str, Any] = {"stage": stage}
@@ -211,8 +221,11 @@ class Journal:
             job.created_at,
         )
 
-    async def finish(self, job: Job, *, result: dict[str, Any] | None = None) -> None:
-        """Mark `job` done; it will not run again."""
+    async def finish(
+        self, job: Job, *, result: dict[str, Any] | None = None, connection: AsyncConnection | None = None
+    ) -> None:
+        """Mark `job` done; it will not run again. In `connection`'s transaction when given (with the job's
+        last writes: they are committed with it, or not at all when the lease was lost), else in its own."""
         values: dict[str, Any] = {
             "state": JobState.DONE.value,
             "owner": None,
@@ -221,7 +234,7 @@ class Journal:
         }
         if result is not None:
             values["result"] = result
-        await self._owned_update(job.id, values)
+        await self._owned_update(job.id, values, connection=connection)
 
     async def defer(self, job: Job, *, seconds: float) -> None:
         """Give `job` back, to be claimed again (by any process) no sooner than `seconds` from now."""
@@ -260,8 +273,11 @@ class Journal:
             if count < batch:
                 return removed
 
-    async def _owned_update(self, job_id: int, values: dict[str, Any]) -> None:
-        query = update(JobRow).where(JobRow.id == job_id, JobRow.owner == self.owner).values(**values)
-        async with self.engine.begin() as connection:
-            if (await connection.execute(query)).rowcount != 1:
-                raise LeaseLost(f"job {job_id} is no longer leased to this process")
+    async def _owned_update(
+        self, job_id: int, values: dict[str, Any], *, connection: AsyncConnection | None = None
+    ) -> None:
+        if connection is None:
+            async with self.engine.begin() as own:
+                return await self._owned_update(job_id, values, connection=own)
+        if (await connection.execute(_OWNED, {"job": job_id, "me": self.owner, **values})).rowcount != 1:
+            raise LeaseLost(f"job {job_id} is no longer leased to this process")

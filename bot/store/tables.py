@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Index, Integer, Row, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # A claim older than this is taken to belong to a crashed process and may be taken over.
@@ -154,7 +154,8 @@ class AlertRecord:
     kind: MessageKind = MessageKind.ALERT
 
 
-def to_record(row: AlertMessageRow) -> AlertRecord:
+def to_record(row: AlertMessageRow | Row[Any]) -> AlertRecord:
+    """An alert message as the services see it, from its ORM object or a Core row of all its columns."""
     return AlertRecord(
         id=row.id,
         channel=row.channel,

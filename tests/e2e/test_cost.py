@@ -15,15 +15,20 @@ from tests.fakes.server import wait_for
 OPEN = "11111111-1111-4111-8111-111111111111"
 CLOSED = "22222222-2222-4222-8222-222222222222"
 WARM = "33333333-3333-4333-8333-333333333333"
-# Statements for one action: journal (insert, 3 stages, finish), claims (read, take, release twice),
-# the alert messages showing it, the audit record. Raise it only with a reason.
-STATEMENT_BUDGET = 11
-PERIODIC = ("UPDATE jobs SET lease_until", "UPDATE jobs SET owner=?, lease_until=?, not_before=?")
+# Statements for one action: journal (insert, 2 stages), claims (read and take in one transaction),
+# the alert messages showing it, then one transaction: the job finished, the audit record, the claims
+# released (twice). Raise it only with a reason.
+STATEMENT_BUDGET = 10
+PERIODIC = (
+    "UPDATE jobs SET lease_until",
+    "UPDATE jobs SET owner=?, lease_until=?, not_before=?",
+    "SELECT storms.id",  # the storm render chore
+)
 
 
 def counted(bot: Harness) -> list[str]:
-    """Every SQL statement the bot's engine runs from now on, but the worker's heartbeats and polls for
-    due jobs (they run on a timer, per process, whatever the load)."""
+    """Every SQL statement the bot's engine runs from now on, but the worker's heartbeats, polls for due
+    jobs and the storm render chore (they run on a timer, per process, whatever the load)."""
     statements: list[str] = []
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -130,7 +131,50 @@ async def test_prune_removes_old_finished_jobs_in_batches(store: Store) -> None:
     assert len(await journal(store, "other").claim_due(10)) == 2
 
 
+async def test_a_finish_after_a_lost_lease_takes_the_writes_of_its_transaction_with_it(store: Store) -> None:
+    """A job's last transaction (claims released, job finished) writes nothing once another process holds
+    the job: the claims stay with it, for the process that resumes it."""
+    mine, claims = journal(store), Claims(store.engine)
+    job = await mine.submit(JobKind.ACTION, "k", {})
+    assert job is not None
+    await claims.take(["i1"], job_id=job.id, verb="resolve", user="U1")
+    await expire_leases(store)
+    assert [j.id for j in await journal(store, "process-b").claim_due(5)] == [job.id]
+
+    async def last_writes() -> None:
+        async with mine.transaction() as connection:
+            await claims.finish(job.id, {"i1": "resolved"}, connection=connection)
+            await mine.finish(job, connection=connection)
+
+    with pytest.raises(LeaseLost):
+        await last_writes()
+    (held,) = await claims.holders(["i1"])
+    assert (held.running, held.outcome) == (True, None)
+
+
+async def test_sqlite_statements_run_on_the_event_loop_thread(store: Store) -> None:
+    """The store's SQLite calls are made on the loop's thread, not handed to a thread of their own."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL's driver is asynchronous")
+    threads: set[int] = set()
+    event.listen(store.engine.sync_engine, "before_cursor_execute", lambda *_: threads.add(threading.get_ident()))
+    job = await journal(store).submit(JobKind.ACTION, "k", {})
+    assert job is not None
+    await Claims(store.engine).take(["i1"], job_id=job.id, verb="resolve", user="U1")
+    assert threads == {threading.get_ident()}
+
+
 # Claims
+
+
+async def test_the_claims_before_a_take_are_read_with_it(store: Store) -> None:
+    """`take_after_reading` tells who had each incident before this job took it (finished claims included)."""
+    claims = Claims(store.engine)
+    await claims.take(["i1"], job_id=1, verb="resolve", user="U1")
+    await claims.finish(1, {"i1": "resolved"})
+    taken, others, before = await claims.take_after_reading(["i1", "i2"], job_id=2, verb="resolve", user="U2")
+    assert (taken, others) == (["i1", "i2"], [])
+    assert [(c.incident_id, c.user, c.outcome, c.running) for c in before] == [("i1", "U1", "resolved", False)]
 
 
 async def test_claims_go_to_the_first_job_and_name_the_holder_to_others(store: Store) -> None:
