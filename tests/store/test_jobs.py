@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, update
@@ -152,10 +153,16 @@ async def test_a_finish_after_a_lost_lease_takes_the_writes_of_its_transaction_w
     assert (held.running, held.outcome) == (True, None)
 
 
-async def test_sqlite_statements_run_on_the_event_loop_thread(store: Store) -> None:
-    """The store's SQLite calls are made on the loop's thread, not handed to a thread of their own."""
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL's driver is asynchronous")
+async def test_sqlite_statements_run_on_the_event_loop_thread(tmp_path: Path) -> None:
+    """The store's SQLite calls run on the loop's thread, not on a thread of their own (PostgreSQL's is async)."""
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'loop.sqlite3'}")
+    try:
+        await _statements_on_the_loop(store)
+    finally:
+        await store.close()
+
+
+async def _statements_on_the_loop(store: Store) -> None:
     threads: set[int] = set()
     event.listen(store.engine.sync_engine, "before_cursor_execute", lambda *_: threads.add(threading.get_ident()))
     job = await journal(store).submit(JobKind.ACTION, "k", {})
