@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import ssl
 import time
@@ -159,11 +160,18 @@ def _timeout_message(error: httpx.TimeoutException, operation: str) -> str:
 
 
 async def gather_bounded(coros: Sequence[Awaitable[T]], limit: int = MAX_CONCURRENCY) -> list[T]:
-    """Await `coros` with at most `limit` in flight, keeping their order; the first error propagates."""
+    """Await `coros` with at most `limit` in flight, keeping their order; the first error propagates.
+    Cancelled (a shutdown), the coroutines that never started are closed: none is left "never awaited"."""
     semaphore = asyncio.Semaphore(limit)
 
     async def run(coro: Awaitable[T]) -> T:
         async with semaphore:
             return await coro
 
-    return list(await asyncio.gather(*(run(c) for c in coros)))
+    try:
+        return list(await asyncio.gather(*(run(c) for c in coros)))
+    except asyncio.CancelledError:
+        for coro in coros:
+            if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+                coro.close()
+        raise

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
+import warnings
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -29,6 +32,7 @@ from bot.api import (
     RateLimitError,
     RetryPolicy,
     ServerError,
+    gather_bounded,
 )
 from tests.factories import uuid
 from tests.fakes.coralogix import API_KEY, load_fixture
@@ -569,3 +573,25 @@ async def test_timeout_messages_name_the_wait_that_ran_out(make_client, error, w
     client = make_client(handler)
     with pytest.raises(ApiTimeoutError, match=words):
         await client.get_incident(id=ONE_ID)
+
+
+async def test_a_cancelled_bounded_gather_leaves_no_coroutine_never_awaited() -> None:
+    """Cancelled with most calls still queued (a shutdown), gather_bounded closes those that never started."""
+    started = asyncio.Event()
+
+    async def call(n: int) -> int:
+        started.set()
+        await asyncio.Event().wait()  # a call that does not end before the shutdown
+        return n
+
+    calls = [call(n) for n in range(100)]
+    task = asyncio.create_task(gather_bounded(calls, limit=2))
+    await started.wait()
+    task.cancel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        del calls
+        gc.collect()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
