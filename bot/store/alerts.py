@@ -12,14 +12,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.formatters.common import safe_url
+from bot.store.engine import Database, sessions
 from bot.store.tables import STALE_CLAIM, AlertMessageRow, AlertRecord, AlertStatus, MessageKind, to_record
 
+# Ids per statement: well inside both drivers' limits on bound parameters.
+CHUNK = 500
 OPEN = frozenset({AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED})
+# Built once, the ids given at execution (SQLAlchemy caches its compiled form): on every action's path.
+_BY_INCIDENTS = (
+    select(AlertMessageRow)
+    .where(AlertMessageRow.incident_id.in_(bindparam("ids", expanding=True)))
+    .order_by(AlertMessageRow.id)
+)
 
 
 def open_key(channel: str, alert_id: str, group_by: str | None, incident_id: str | None) -> str:
@@ -35,9 +43,9 @@ def incident_key(channel: str, incident_id: str | None) -> str | None:
 class AlertMessages:
     """The alert_messages table."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self.engine = engine
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = sessions(engine)
 
     async def reserve(
         self,
@@ -107,8 +115,17 @@ class AlertMessages:
 
     async def by_incident(self, incident_id: str) -> list[AlertRecord]:
         """Every alert message showing `incident_id`, oldest first."""
-        query = select(AlertMessageRow).where(AlertMessageRow.incident_id == incident_id).order_by(AlertMessageRow.id)
-        return await self._all(query)
+        return (await self.by_incidents([incident_id])).get(incident_id, [])
+
+    async def by_incidents(self, incident_ids: list[str]) -> dict[str, list[AlertRecord]]:
+        """Every alert message showing each of `incident_ids` (those with none left out), oldest first."""
+        shown: dict[str, list[AlertRecord]] = {}
+        for start in range(0, len(incident_ids), CHUNK):
+            async with self.engine.connect() as connection:
+                rows = await connection.execute(_BY_INCIDENTS, {"ids": incident_ids[start : start + CHUNK]})
+                for record in map(to_record, rows.all()):
+                    shown.setdefault(str(record.incident_id), []).append(record)
+        return shown
 
     async def open_with_incident(self, *, after: int, limit: int) -> list[AlertRecord]:
         """Open messages bound to an incident, by id after `after` (for reading Coralogix in batches)."""

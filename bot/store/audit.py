@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.store.engine import Database, DbConnection
 from bot.store.tables import Base, aware
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ def _record(row: RowMapping) -> AuditRecord:
 class AuditLog:
     """The audit records on one database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self.engine = engine
         self._postgres = engine.dialect.name == "postgresql"
         self._insert = postgresql.insert if self._postgres else sqlite.insert
@@ -172,7 +172,7 @@ class AuditLog:
         table = cast(Table, AuditRow.__table__)
         self._record = self._insert(table).on_conflict_do_nothing(index_elements=[table.c.job_id]).returning(table.c.id)
 
-    async def record(self, record: AuditRecord, *, connection: AsyncConnection | None = None) -> bool:
+    async def record(self, record: AuditRecord, *, connection: DbConnection | None = None) -> bool:
         """Write `record`; False when its `job_id` was recorded already (a resumed job), and nothing is written.
         In `connection`'s transaction when given (a job's last one), else in a transaction of its own."""
         if connection is None:

@@ -15,9 +15,9 @@ from typing import cast
 
 from sqlalchemy import Boolean, DateTime, Integer, String, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.store.engine import Database, DbConnection
 from bot.store.tables import Base, aware
 
 # A running claim older than this belongs to a job that will never release it: it may be taken.
@@ -60,12 +60,18 @@ _RELEASE = (
     .where(CLAIMS.c.job_id == bindparam("job"), CLAIMS.c.running.is_(True))
     .values(running=False, updated_at=bindparam("now"))
 )
+_SETTLE = (
+    update(CLAIMS)
+    .where(CLAIMS.c.job_id == bindparam("job"), CLAIMS.c.incident_id.in_(bindparam("ids", expanding=True)))
+    .values(running=False, outcome=bindparam("settled_as"), updated_at=bindparam("now"))
+)
+_HOLDERS = select(CLAIMS).where(CLAIMS.c.incident_id.in_(bindparam("ids", expanding=True)))
 
 
 class Claims:
     """Incident claims on one database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self.engine = engine
         insert = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(CLAIMS)
         c, proposed = CLAIMS.c, insert.excluded
@@ -115,11 +121,10 @@ class Claims:
         async with self.engine.connect() as connection:
             return await self._holders(connection, ids)
 
-    async def _holders(self, connection: AsyncConnection, ids: Sequence[str]) -> list[Claim]:
+    async def _holders(self, connection: DbConnection, ids: Sequence[str]) -> list[Claim]:
         found: dict[str, Claim] = {}
         for start in range(0, len(ids), CHUNK):
-            query = select(CLAIMS).where(CLAIMS.c.incident_id.in_(ids[start : start + CHUNK]))
-            for row in (await connection.execute(query)).mappings():
+            for row in (await connection.execute(_HOLDERS, {"ids": ids[start : start + CHUNK]})).mappings():
                 found[row["incident_id"]] = Claim(
                     incident_id=row["incident_id"],
                     job_id=row["job_id"],
@@ -131,7 +136,7 @@ class Claims:
                 )
         return [found[i] for i in ids if i in found]
 
-    async def finish(self, job_id: int, outcomes: dict[str, str], *, connection: AsyncConnection | None = None) -> None:
+    async def finish(self, job_id: int, outcomes: dict[str, str], *, connection: DbConnection | None = None) -> None:
         """Release a job's claims, remembering each incident's outcome (who did what stays readable); in
         `connection`'s transaction when given (the job's last one), else in a transaction of its own."""
         if connection is None:
@@ -141,14 +146,10 @@ class Claims:
         by_outcome: dict[str, list[str]] = {}
         for incident_id, outcome in outcomes.items():
             by_outcome.setdefault(outcome, []).append(incident_id)
-        c = CLAIMS.c
         for outcome, ids in by_outcome.items():
             for start in range(0, len(ids), CHUNK):
-                await connection.execute(
-                    update(CLAIMS)
-                    .where(c.job_id == job_id, c.incident_id.in_(ids[start : start + CHUNK]))
-                    .values(running=False, outcome=outcome, updated_at=now)
-                )
+                settled = {"job": job_id, "ids": ids[start : start + CHUNK], "settled_as": outcome, "now": now}
+                await connection.execute(_SETTLE, settled)
         # Anything else the job held (e.g. ids it was refused) is simply released.
         await connection.execute(_RELEASE, {"job": job_id, "now": now})
 

@@ -14,13 +14,20 @@ from pathlib import Path
 
 from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from bot.database_url import split_url, where
+from bot.database_url import where
 from bot.store.alerts import AlertMessages
 from bot.store.audit import AuditLog
 from bot.store.claims import Claims
-from bot.store.engine import DatabaseError, check_sqlite_folder, create_engine, unusable
+from bot.store.engine import (
+    Database,
+    DatabaseError,
+    check_sqlite_folder,
+    create_engine,
+    sessions,
+    store_engine,
+    unusable,
+)
 from bot.store.migrations import current_revision, head_revision, migrate
 from bot.store.storms import Storms
 from bot.store.tables import (
@@ -45,7 +52,7 @@ __all__ = [
 ]
 
 
-def _sqlite_file_missing(engine: AsyncEngine) -> bool:
+def _sqlite_file_missing(engine: Database) -> bool:
     """Whether the engine is SQLite on a file that does not exist yet (one stat, at doctor time only)."""
     database = engine.url.database
     return engine.url.get_backend_name() == "sqlite" and bool(database) and not Path(str(database)).exists()
@@ -64,9 +71,9 @@ class StoreInfo:
 class Store:
     """Async access to the bot's tables."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self.engine = engine
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = sessions(engine)
         self.alerts = AlertMessages(engine)
         self.claims = Claims(engine)
         self.audit = AuditLog(engine)
@@ -82,14 +89,7 @@ class Store:
             raise
         except Exception as e:
             raise unusable(url, e) from e
-        if split_url(url)[0].get_backend_name() != "sqlite":
-            # A server connection may have been dropped while pooled: ping it at checkout.
-            return cls(create_engine(url, pool_pre_ping=True))
-        # SQLite has one writer at a time. One pooled connection queues transactions here, in order;
-        # several would wait for the file lock in SQLite's busy handler, which under load ran past
-        # busy_timeout ("database is locked", an ack's journal write among them). A pooled SQLite
-        # connection is an open file and cannot go stale: no ping before every transaction.
-        return cls(create_engine(url, on_the_loop=True, pool_size=1, max_overflow=0))
+        return cls(store_engine(url))
 
     @staticmethod
     async def migrate(url: str) -> StoreInfo:

@@ -3,67 +3,68 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-import aiosqlite
+import sqlalchemy
 from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.database_url import normalise_database_url, split_url, sqlite_file, where
 from bot.errors import BotError
+from bot.store.on_the_loop import LoopConnection, LoopEngine, LoopSession
 
 
 class DatabaseError(BotError):
     """The database cannot be used; the message names it (never its password) and what to do."""
 
 
-def create_engine(url: str, *, on_the_loop: bool = False, **options: Any) -> AsyncEngine:
-    """An async engine for DATABASE_URL, with `sslmode` translated for asyncpg.
+# The store's engine and connections: the async engine (PostgreSQL), or SQLite used on the loop's thread.
+Database = AsyncEngine | LoopEngine
+DbConnection = AsyncConnection | LoopConnection
+DbSession = AsyncSession | LoopSession
+
+
+def create_engine(url: str, **options: Any) -> AsyncEngine:
+    """An async engine for DATABASE_URL, with `sslmode` translated for asyncpg (migrations, the audit
+    command, read-only checks; the running store uses `store_engine`).
 
     SQLite runs in WAL mode: readers never wait for the writer, and a commit appends to the log
     instead of rewriting pages (with synchronous=NORMAL a process crash loses nothing; only a power
     cut may lose the last commits). The bot journals every action before its ack, so this matters.
-
-    `on_the_loop` (SQLite only): each SQLite call runs on the event loop's thread instead of being
-    handed to aiosqlite's thread and back. A call on a local file takes microseconds; the hand-over
-    (a queue, a thread woken, the loop woken) cost more CPU than the work, several times per
-    statement. The loop waits only when another process holds the write lock (busy_timeout).
     """
     parsed, connect_args = split_url(url)
-    if on_the_loop and parsed.get_backend_name() == "sqlite":
-        connect_args = {**connect_args, "async_creator_fn": _connect_on_the_loop}
     engine = create_async_engine(parsed, connect_args=connect_args, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
-class _OnTheLoop(aiosqlite.Connection):
-    """aiosqlite's connection, its calls made on the caller's thread. Its own thread still starts (SQLAlchemy
-    hands it the isolation level, and it closes the connection at the end), and is otherwise idle."""
+def store_engine(url: str) -> Database:
+    """The running store's engine. PostgreSQL: the async engine, a connection pinged at checkout (a server
+    connection may have been dropped while pooled). SQLite: its plain engine on the loop's thread
+    (`LoopEngine`), one connection (SQLite has one writer at a time; an open file cannot go stale)."""
+    parsed = split_url(url)[0]
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    engine = sqlalchemy.create_engine(parsed.set(drivername="sqlite+pysqlite"), pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return LoopEngine(engine)
 
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or not self._connection:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
 
-
-def _connect_on_the_loop(database: str, **options: Any) -> aiosqlite.Connection:
-    """`aiosqlite.connect`, for `_OnTheLoop` (the sqlite3 connection, opened on aiosqlite's thread, is used on
-    the loop's: one caller at a time, never two at once)."""
-    options["check_same_thread"] = False
-    connection = _OnTheLoop(lambda: sqlite3.connect(database, **options), iter_chunk_size=64)
-    connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections
-    return connection
+def sessions(engine: Database) -> Callable[[], DbSession]:
+    """New ORM sessions on `engine` (each entered with `async with`), objects kept usable after commit."""
+    if isinstance(engine, LoopEngine):
+        return engine.session
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: object) -> None:
     cursor = dbapi_connection.cursor()
+    # First: a writer waits for another instead of failing at once (switching to WAL waits too).
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")  # a writer waits for another instead of failing at once
     cursor.close()
 
 

@@ -19,9 +19,9 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Table, and_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.store.engine import Database, DbConnection, sessions
 from bot.store.tables import Base, aware
 
 
@@ -109,11 +109,11 @@ class LeaseLost(Exception):
 class Journal:
     """Jobs on one database, for one process (`owner`) holding leases of `lease` seconds."""
 
-    def __init__(self, engine: AsyncEngine, *, owner: str, lease: float) -> None:
+    def __init__(self, engine: Database, *, owner: str, lease: float) -> None:
         self.engine = engine
         self.owner = owner
         self.lease = timedelta(seconds=lease)
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = sessions(engine)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._submit = (
             self._insert(JOBS).on_conflict_do_nothing(index_elements=[JOBS.c.key]).returning(JOBS.c.id, JOBS.c.key)
@@ -200,7 +200,7 @@ class Journal:
         async with self.engine.begin() as connection:
             return int((await connection.execute(query)).rowcount or 0)
 
-    def transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+    def transaction(self) -> AbstractAsyncContextManager[DbConnection]:
         """One transaction on the journal's database: a job's last writes, committed with its finish."""
         return self.engine.begin()
 
@@ -222,7 +222,7 @@ class Journal:
         )
 
     async def finish(
-        self, job: Job, *, result: dict[str, Any] | None = None, connection: AsyncConnection | None = None
+        self, job: Job, *, result: dict[str, Any] | None = None, connection: DbConnection | None = None
     ) -> None:
         """Mark `job` done; it will not run again. In `connection`'s transaction when given (with the job's
         last writes: they are committed with it, or not at all when the lease was lost), else in its own."""
@@ -274,7 +274,7 @@ class Journal:
                 return removed
 
     async def _owned_update(
-        self, job_id: int, values: dict[str, Any], *, connection: AsyncConnection | None = None
+        self, job_id: int, values: dict[str, Any], *, connection: DbConnection | None = None
     ) -> None:
         if connection is None:
             async with self.engine.begin() as own:

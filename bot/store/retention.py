@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.engine import Database
 from bot.store.tables import EVENT_MEMORY, AlertMessageRow, AlertStatus, Base, ProcessedEventRow
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class Pruned:
     events: int
 
 
-async def prune(engine: AsyncEngine, *, retention: timedelta, batch: int = BATCH) -> Pruned:
+async def prune(engine: Database, *, retention: timedelta, batch: int = BATCH) -> Pruned:
     """Delete alert messages resolved more than `retention` ago, and event ids past EVENT_MEMORY (Slack
     retries for minutes: older ids are never needed again), at most `batch` rows per statement."""
     now = datetime.now(UTC)
@@ -49,9 +49,7 @@ async def prune(engine: AsyncEngine, *, retention: timedelta, batch: int = BATCH
     return Pruned(alert_messages=alerts, events=events)
 
 
-async def _delete_in_batches(
-    engine: AsyncEngine, table: type[Base], key: Any, conditions: list[Any], batch: int
-) -> int:
+async def _delete_in_batches(engine: Database, table: type[Base], key: Any, conditions: list[Any], batch: int) -> int:
     """DELETE … WHERE key IN (the first `batch` matching keys), repeated until fewer than `batch` go."""
     total = 0
     while True:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.store.engine import Database, sessions
 from bot.store.tables import AlertMessageRow, AlertRecord, AlertStatus, MessageKind, StormRecord, StormRow, to_record
 
 # Storms are made of alerts: case messages share the table (by kind) and never count or join.
@@ -25,9 +25,9 @@ OPEN_VALUES = [AlertStatus.TRIGGERED.value, AlertStatus.ACKNOWLEDGED.value]
 class Storms:
     """The storms table, and alert_messages.storm_id."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Database) -> None:
         self.engine = engine
-        self._session = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = sessions(engine)
 
     async def get(self, storm_id: int) -> StormRecord | None:
         """One storm by id."""

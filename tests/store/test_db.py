@@ -116,12 +116,12 @@ async def test_newer_schema_revision_is_not_downgraded(database_url: str) -> Non
 
 
 async def test_open_accepts_urls_without_async_driver(database_url: str) -> None:
-    """Store.open picks the async driver itself for plain sqlite:// and postgresql:// URLs."""
+    """Store.open picks its driver itself for plain sqlite:// and postgresql:// URLs (SQLite's runs on the loop)."""
     plain = database_url.replace("+aiosqlite", "").replace("+asyncpg", "")
     assert plain != database_url
     opened = await Store.open(plain)
     try:
-        assert opened.engine.url.drivername in {"sqlite+aiosqlite", "postgresql+asyncpg"}
+        assert opened.engine.url.drivername in {"sqlite+pysqlite", "postgresql+asyncpg"}
         assert await opened.alerts.get(1) is None
     finally:
         await opened.close()

@@ -63,10 +63,10 @@ async def test_database_of_the_pre_alembic_bot_is_adopted_with_its_rows(database
     store = await Store.open(database_url)
     try:
         record = await store.alerts.by_message("C0ALERTS", "1.000001")
-        async with store.engine.connect() as connection:
-            revision = await connection.run_sync(current_revision)
-            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-            stamped = (await connection.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
+        async with store.engine.connect() as reading:
+            revision = await reading.run_sync(current_revision)
+            tables = await reading.run_sync(lambda c: set(inspect(c).get_table_names()))
+            stamped = (await reading.execute(text("SELECT count(*) FROM alembic_version"))).scalar()
     finally:
         await store.close()
     assert record is not None and record.alert_id == "alert-1"
