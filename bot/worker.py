@@ -72,6 +72,7 @@ class Worker:
         self._stop = asyncio.Event()
         self._leading = asyncio.Event()
         self._stopping = False
+        self._more_due = False  # whether the last look for due jobs may have left some for want of room
         self._loops: list[asyncio.Task[None]] = []
         self._last_chore: dict[str, float] = {}
         self.is_leader = False
@@ -136,7 +137,8 @@ class Worker:
 
     def _finished(self, job_id: int) -> None:
         self._running.pop(job_id, None)
-        self._wake.set()  # a slot is free: due jobs may be waiting for it
+        if self._more_due:  # the last look found no room for every due job: a slot is free for one now
+            self._wake.set()
 
     async def _run(self, job: Job) -> None:
         PERSON_WAITING.set(job.kind is JobKind.ACTION)  # this task's own context: notifications yield
@@ -181,12 +183,17 @@ class Worker:
                 return
             free = self.concurrency - len(self._running)
             try:
-                for job in await self.journal.claim_due(free):
-                    if job.resumed:
-                        logger.info("resuming job %d (%s), attempt %d", job.id, job.kind.value, job.attempts)
-                    self._start(job)
+                claimed = await self.journal.claim_due(free)
             except Exception as e:  # noqa: BLE001 - the database is away: the next round tries again
                 logger.warning("cannot look for due jobs: %s: %.200s", type(e).__name__, e)
+                continue
+            # Full (or no room to look): more may be due, so look again as soon as a job ends. Otherwise the
+            # next look is the periodic one: a statement after every job would cost more than the job's own.
+            self._more_due = len(claimed) >= free
+            for job in claimed:
+                if job.resumed:
+                    logger.info("resuming job %d (%s), attempt %d", job.id, job.kind.value, job.attempts)
+                self._start(job)
 
     async def _heartbeat_loop(self) -> None:
         while not self._stopping:
