@@ -211,9 +211,18 @@ class AlertService:
         line = ThreadLine(Outcome.FAILED, user=action.user, detail=f"{action.verb.value}: {reason}", error_id=error_id)
         await self._show(released or current, line, changed=released is not None)
 
-    async def follow(self, action: Action, results: Sequence[IdResult]) -> None:
-        """Re-render every alert message showing an incident the action got where it wanted, with one
-        thread line each. Someone else's earlier change is shown as theirs (or Coralogix's)."""
+    async def showing(self, results: Sequence[IdResult]) -> dict[str, list[AlertRecord]]:
+        """The alert messages `follow` will re-render: those showing an incident the action got where it wanted."""
+        done = [r.id for r in results if r.outcome.done]
+        return await self.alerts.by_incidents(done) if done else {}
+
+    async def follow(
+        self, action: Action, results: Sequence[IdResult], showing: dict[str, list[AlertRecord]] | None = None
+    ) -> None:
+        """Re-render every alert message showing an incident the action got where it wanted (`showing`, when
+        just read), with one thread line each. Someone else's earlier change is shown as theirs (or Coralogix's)."""
+        if showing is None:
+            showing = await self.showing(results)
         for result in results:
             if not result.outcome.done:
                 continue
@@ -229,7 +238,7 @@ class AlertService:
                 via=via,
                 note=action.note if ours else None,
             )
-            for record in await self.alerts.by_incident(result.id):
+            for record in showing.get(result.id, []):
                 to, allowed, shown = LEADS_TO[verb], ALLOWED_FROM[verb], line
                 if record.kind is MessageKind.CASE and result.outcome in (Outcome.CLOSED, Outcome.ALREADY_CLOSED):
                     # A case message shows the case closed, not merely resolved.

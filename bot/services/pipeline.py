@@ -91,12 +91,16 @@ class ActionPipeline:
             job = await self.journal.record(job, stage=DECIDED, result=report.to_json())
         else:
             report = Report.from_json(job.result or {})
+        is_case = {r.id for r in report.results if self._case(r)}
+        showing = None
         if job.stage == DECIDED:
             await self.reporter.tell(action, report)
+            showing = await self.alerts.showing(report.results)
+            if not (showing or is_case):  # only the finish is left, and it records that the person was told
+                return await self.record(job, action, report)
             job = await self.journal.record(job, stage=TOLD)
-        is_case = {r.id for r in report.results if self._case(r)}
         if job.stage == TOLD:
-            await self.alerts.follow(action, report.results)
+            await self.alerts.follow(action, report.results, showing)
             if is_case:  # Following again is harmless (each message changes once); without comments to come,
                 job = await self.journal.record(job, stage=FOLLOWED)  # the job's finish says it.
         if job.stage == FOLLOWED and is_case:
