@@ -2,21 +2,26 @@
 
 Starts, one after another on the same loopback fakes (fake Slack; fake Coralogix answering at once):
 (a) the bot, `python -m bot`; (b) a minimal Bolt app doing ack + one resolve call + one respond;
-(c) a Bolt app that only acks (`benchmarks.minimal_bolt`). Each gets a warm-up, then N signed
-commands, each for a fresh open incident, CONCURRENCY at a time; the count stops once every
-command's answer reached the fake Slack (for (c): once every ack came back) and the process has
-gone quiet. CPU is user + system time of the process from /proc, so the fakes' CPU is not counted.
+(c) a Bolt app that only acks (`benchmarks.minimal_bolt`). All three run at once (idle, they spend
+no CPU); each gets a warm-up, then, round after round, each in turn gets N signed commands, each for
+a fresh open incident, CONCURRENCY at a time: a command is sent only while fewer than CONCURRENCY
+are unanswered, so every target has the same work in flight; the count stops once every command's answer reached
+the fake Slack (for (c): once every ack came back) and the process has gone quiet. CPU is user +
+system time of the process from /proc, so the fakes' CPU is not counted. Taking the targets in turn,
+several rounds, and the medians keeps a change in the machine's load from landing on one target only.
 
-    .venv/bin/python -m benchmarks.cpu_per_command [--commands 500] [--concurrency 8] [--runs 1]
+    .venv/bin/python -m benchmarks.cpu_per_command [--commands 300] [--concurrency 8] [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
 
-from benchmarks.loopback import Loopback, Outcomes, cpu_seconds, fire, loopback, new_ids
+from benchmarks.loopback import CHANNELS, Loopback, Outcomes, cpu_seconds, loopback, new_ids
+from tests.e2e.processes import BotProcess
 from tests.fakes.server import wait_for
 
 WARM_UP = 20
@@ -36,49 +41,67 @@ async def settled_cpu(pid: int, quiet: float = 0.3, within: float = 10.0) -> flo
     return last
 
 
-async def measure(lab: Loopback, name: str, commands: int, concurrency: int) -> tuple[float, float]:
-    """(ms of CPU per command, ms of CPU per second when idle) of one target."""
-    process = await lab.start(name)
+async def in_turn(lab: Loopback, process: BotProcess, ids: list[str], window: int, answered: Outcomes | None) -> int:
+    """/resolve-incident for each id, `window` lanes; with `answered`, a lane sends only while fewer than `window`
+    commands are unanswered, so each target has the same work in flight (a target that falls behind would
+    otherwise pile up work, and connections, and pay more per command for it). How many were not acked."""
+    sender, queue, sent, missed = lab.sender(process), list(reversed(ids)), 0, 0
+    start = answered.count() if answered else 0
+
+    async def lane() -> None:
+        nonlocal sent, missed
+        while queue:
+            while answered is not None and sent - (answered.count() - start) >= window:
+                await asyncio.sleep(0.002)  # the benchmark's own CPU: not counted
+            if not queue:
+                return
+            text, sent = queue.pop(), sent + 1
+            status, _ = await sender.command(text, channel=CHANNELS[len(queue) % len(CHANNELS)])
+            missed += status != 200
+
+    await asyncio.gather(*(lane() for _ in range(window)))
+    return missed
+
+
+async def measure(lab: Loopback, process: BotProcess, name: str, commands: int, concurrency: int) -> float:
+    """ms of CPU per command of one running target, over `commands` commands."""
     pid = process.process.pid
-    sender = lab.sender(process)
-    outcomes = Outcomes(lab.slack)
-    answered = name != "ack"
-
-    async def run(n: int) -> None:
-        before = outcomes.count()
-        _, missed = await fire(sender, new_ids(lab.cx, n), concurrency)
-        if missed:
-            print(f"{TARGETS[name]}: {missed} of {n} commands not acked within 3 s")
-        if answered:
-            await wait_for(lambda: outcomes.count() - before >= n - missed, within=60 + n / 5, what=f"{n} answers")
-
-    await run(WARM_UP)
-    idle_start = await settled_cpu(pid)
-    await asyncio.sleep(1.0)
-    idle_ms = (cpu_seconds(pid) - idle_start) * 1000
+    outcomes = Outcomes(lab.slack) if name != "ack" else None
+    before = outcomes.count() if outcomes else 0
     start = await settled_cpu(pid)
-    await run(commands)
-    spent = await settled_cpu(pid) - start
-    await process.stop()
-    return spent * 1000 / commands, idle_ms
+    missed = await in_turn(lab, process, new_ids(lab.cx, commands), concurrency, outcomes)
+    if missed:
+        print(f"{TARGETS[name]}: {missed} of {commands} commands not acked within 3 s")
+    if outcomes is not None:
+        wanted = commands - missed
+        await wait_for(lambda: outcomes.count() - before >= wanted, within=60 + commands / 5, what="answers")
+    return (await settled_cpu(pid) - start) * 1000 / commands
 
 
-async def main(commands: int, concurrency: int, runs: int) -> None:
-    """Measure and print."""
-    print(f"{commands} commands per target, {concurrency} at a time, fake Coralogix answering at once")
-    for run in range(1, runs + 1):
-        async with loopback() as lab:
-            figures = {name: await measure(lab, name, commands, concurrency) for name in TARGETS}
-        for name, (per_command, idle) in figures.items():
-            print(f"run {run}: {TARGETS[name]:<18} {per_command:6.2f} ms CPU/command (idle: {idle:.0f} ms CPU/s)")
-        ratio = figures["bot"][0] / figures["resolve"][0]
-        print(f"run {run}: ratio bot / minimal = {ratio:.2f}")
+async def main(commands: int, concurrency: int, rounds: int) -> None:
+    """Start the three targets, then measure them in turn, round after round; print each round and the medians."""
+    print(f"{commands} commands per target and round, {concurrency} at a time, fake Coralogix answering at once")
+    async with loopback() as lab:
+        processes = {name: await lab.start(name) for name in TARGETS}
+        for name, process in processes.items():  # warm-up: imports, connections, caches
+            await measure(lab, process, name, WARM_UP, concurrency)
+        figures: dict[str, list[float]] = {name: [] for name in TARGETS}
+        for round_ in range(1, rounds + 1):
+            for name, process in processes.items():
+                figures[name].append(await measure(lab, process, name, commands, concurrency))
+            ratio = figures["bot"][-1] / figures["resolve"][-1]
+            shown = ", ".join(f"{name} {figures[name][-1]:.2f}" for name in TARGETS)
+            print(f"round {round_}: ms CPU/command: {shown}; ratio bot / minimal {ratio:.2f}")
+    for name in TARGETS:
+        print(f"median: {TARGETS[name]:<18} {statistics.median(figures[name]):6.2f} ms CPU/command")
+    ratio = statistics.median(figures["bot"]) / statistics.median(figures["resolve"])
+    print(f"median: ratio bot / minimal = {ratio:.2f}")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(main(args.commands, args.concurrency, args.runs))
+    asyncio.run(main(args.commands, args.concurrency, args.rounds))
