@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ Runner = Callable[[Job], Awaitable[None]]
 # many times, waiting longer each time, and then given up with its error logged.
 MAX_ATTEMPTS = 5
 RETRY_BACKOFF = 5.0
+LOOK_AFTER_JOBS_EVERY = 1.0  # seconds: at most one look for due jobs a second, prompted by jobs ending
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class Worker:
         chores: list[Chore] | None = None,
         concurrency: int = 32,
         give_up: Callable[[Job, str], Awaitable[None]] | None = None,
+        retry_backoff: float = RETRY_BACKOFF,
+        look_after_jobs_every: float = LOOK_AFTER_JOBS_EVERY,
     ) -> None:
         self.journal = journal
         self.leases = leases
@@ -61,6 +65,8 @@ class Worker:
         self.chores = chores or []
         self.concurrency = concurrency
         self.give_up = give_up
+        self.retry_backoff = retry_backoff
+        self.look_after_jobs_every = look_after_jobs_every
         lease = journal.lease.total_seconds()
         self.scan_every = lease / 3
         self.heartbeat_every = lease / 3
@@ -73,6 +79,7 @@ class Worker:
         self._leading = asyncio.Event()
         self._stopping = False
         self._more_due = False  # whether the last look for due jobs may have left some for want of room
+        self._looked_at = time.monotonic()
         self._loops: list[asyncio.Task[None]] = []
         self._last_chore: dict[str, float] = {}
         self.is_leader = False
@@ -137,7 +144,10 @@ class Worker:
 
     def _finished(self, job_id: int) -> None:
         self._running.pop(job_id, None)
-        if self._more_due:  # the last look found no room for every due job: a slot is free for one now
+        # A slot is free. Look for due jobs at once when the last look had no room for all of them; else at
+        # most once every `look_after_jobs_every` (for jobs another process handed back): a look after
+        # every job would cost more than the job's own statements.
+        if self._more_due or time.monotonic() - self._looked_at >= self.look_after_jobs_every:
             self._wake.set()
 
     async def _run(self, job: Job) -> None:
@@ -156,7 +166,9 @@ class Worker:
                 "job %d (%s) failed on attempt %d (%s); retrying later", job.id, job.kind.value, job.attempts, error
             )
             with contextlib.suppress(Exception):  # if even this fails, the lease runs out and it is retried
-                await self.journal.defer(job, seconds=RETRY_BACKOFF * job.attempts)
+                await self.journal.defer(job, seconds=self.retry_backoff * job.attempts)
+                # Look again when it is due (any process may take it; this one looks then).
+                asyncio.get_running_loop().call_later(self.retry_backoff * job.attempts, self._wake.set)
             return
         error_id = record_failure(
             logger, f"job {job.id} ({job.kind.value}) failed {job.attempts} times; giving up", error
@@ -182,6 +194,7 @@ class Worker:
             if self._stopping:
                 return
             free = self.concurrency - len(self._running)
+            self._looked_at = time.monotonic()
             try:
                 claimed = await self.journal.claim_due(free)
             except Exception as e:  # noqa: BLE001 - the database is away: the next round tries again

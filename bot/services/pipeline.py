@@ -6,7 +6,9 @@
 Each step is one method. A job's stage is journaled after each step that must not be repeated
 (Coralogix was called and the outcome decided; the person was told; the messages followed), so a
 run interrupted by a crash or a deploy resumes where it stopped: another process reads the
-journal, asks Coralogix again for what was not decided, and tells the person once.
+journal, asks Coralogix again for what was not decided, and tells the person once. When no alert
+message or case is left to follow, the job's finish itself records that the person was told: it
+comes right after the answer, with nothing between them that waits on the network.
 
 Each id goes to the service of what it names (`bot.services.targets`): an incident, or a Coralogix
 Case (a readable `CASE-123`, or any id on a tenant set to Cases); everything else is the same for
@@ -33,7 +35,8 @@ from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
 from bot.services.case_comments import CaseComments
 from bot.services.targets import Targets
-from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal
+from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal, LeaseLost
+from bot.store.audit import AuditRecord
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +97,11 @@ class ActionPipeline:
         is_case = {r.id for r in report.results if self._case(r)}
         showing = None
         if job.stage == DECIDED:
+            entry = await self.audit.of_action(job.id, action, report)  # Slack's names: before the person is told
             await self.reporter.tell(action, report)
             showing = await self.alerts.showing(report.results)
-            if not (showing or is_case):  # only the finish is left, and it records that the person was told
-                return await self.record(job, action, report)
+            if not (showing or is_case):  # only the finish is left: it records that the person was told, and
+                return await self._finish_after_telling(job, action, report, entry)  # nothing waits before it
             job = await self.journal.record(job, stage=TOLD)
         if job.stage == TOLD:
             await self.alerts.follow(action, report.results, showing)
@@ -222,10 +226,23 @@ class ActionPipeline:
         """Whether a result is a case's (read as one, or named as one)."""
         return result.case is not None or (result.incident is None and self.targets.is_case(result.id))
 
-    async def record(self, job: Job, action: Action, report: Report) -> None:
-        """The audit record of the action and what became of it (once per job), the claims released and the
-        job finished, in one transaction (all or nothing: a resumed run does all three); and a log line."""
-        entry = await self.audit.of_action(job.id, action, report)  # names from Slack: before the transaction
+    async def _finish_after_telling(self, job: Job, action: Action, report: Report, entry: AuditRecord) -> None:
+        """The finish, straight after the answer; if it fails, the stage says the person was told, so the retry
+        (a later run, maybe elsewhere) does not tell them again."""
+        try:
+            await self.record(job, action, report, entry)
+        except LeaseLost:
+            raise  # another process runs the job now: it may write nothing more
+        except Exception:
+            await self.journal.record(job, stage=TOLD)
+            raise
+
+    async def record(self, job: Job, action: Action, report: Report, entry: AuditRecord | None = None) -> None:
+        """The audit record of the action and what became of it (once per job; `entry` when already made), the
+        claims released and the job finished, in one transaction (all or nothing: a resumed run does all
+        three); and a log line."""
+        if entry is None:
+            entry = await self.audit.of_action(job.id, action, report)  # names from Slack: before the transaction
         async with self.journal.transaction() as connection:
             await self.journal.finish(job, connection=connection)  # first: a lost lease stops the rest
             await self.audit.log.record(entry, connection=connection)

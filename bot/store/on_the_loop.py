@@ -9,7 +9,8 @@ and a session), so the store's code is the same for SQLite and PostgreSQL (where
 and asyncpg stay).
 
 One transaction at a time: a lock (uncontended, it never yields) queues transactions and sessions,
-as the single pooled connection did before. A transaction's statements run without yielding to the
+as the single pooled connection did before; one inside another in the same task is an error, not a
+wait for itself. A transaction's statements run without yielding to the
 loop, so none interleaves with another. The loop waits only when another process holds SQLite's
 write lock (busy_timeout): SQLite is the single-process default; several replicas use PostgreSQL.
 """
@@ -60,11 +61,11 @@ class LoopSession:
         self.sync_session: Session | None = None
 
     async def __aenter__(self) -> LoopSession:
-        await self._engine.lock.acquire()
+        await self._engine.acquire()
         try:
             self.sync_session = Session(self._engine.held(), expire_on_commit=False)
         except BaseException:
-            self._engine.lock.release()
+            self._engine.release()
             raise
         return self
 
@@ -73,8 +74,7 @@ class LoopSession:
             self._session.close()  # rolls back what it began and did not commit (its reads)
         finally:
             self.sync_session = None
-            self._engine.end_reads()
-            self._engine.lock.release()
+            self._engine.release()
 
     @property
     def _session(self) -> Session:
@@ -117,8 +117,31 @@ class LoopEngine:
         self.sync_engine = engine
         self.dialect = engine.dialect
         self.url = engine.url
-        self.lock = asyncio.Lock()
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
         self._connection: Connection | None = None
+
+    async def acquire(self) -> None:
+        """Wait for the connection (one transaction or session at a time), and start from no transaction."""
+        if self._holder is not None and self._holder is asyncio.current_task():
+            raise RuntimeError(
+                "a transaction on the SQLite store inside another in the same task would wait for itself"
+            )
+        await self._lock.acquire()
+        self._holder = asyncio.current_task()
+        try:
+            self.end_reads()  # nothing left open by an earlier block is this one's
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Give the connection to the next waiting transaction or session, its reads ended first."""
+        try:
+            self.end_reads()
+        finally:
+            self._holder = None
+            self._lock.release()
 
     def held(self) -> Connection:
         """The engine's connection, opened on first use (again if an error invalidated it)."""
@@ -137,19 +160,22 @@ class LoopEngine:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[LoopConnection]:
         """The connection in a transaction: committed at the end of the block, rolled back if it raises."""
-        async with self.lock:
+        await self.acquire()
+        try:
             connection = self.held()
             with connection.begin():
                 yield LoopConnection(connection)
+        finally:
+            self.release()
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[LoopConnection]:
         """The connection for reads (a write needs `begin`: what is not committed here is rolled back)."""
-        async with self.lock:
-            try:
-                yield LoopConnection(self.held())
-            finally:
-                self.end_reads()
+        await self.acquire()
+        try:
+            yield LoopConnection(self.held())
+        finally:
+            self.release()
 
     def session(self) -> LoopSession:
         """A new ORM session (entered with `async with`)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from sqlalchemy import event, select, text
 
 from bot.store import Store
@@ -112,6 +113,65 @@ async def test_transactions_from_many_tasks_queue_and_all_land(engine: LoopEngin
     """Fifty tasks writing at once are served one transaction at a time, and every write lands."""
     await asyncio.gather(*(add_job(engine, f"t{n}") for n in range(50)))
     assert await count_jobs(engine) == 50
+
+
+async def test_a_transaction_waiting_on_something_holds_the_others_back_until_it_ends(engine: LoopEngine) -> None:
+    """While one transaction waits (really suspends), another task's transaction waits for it, then lands."""
+    holding, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+            holding.set()
+            await go_on.wait()
+
+    first = asyncio.create_task(slow())
+    await holding.wait()
+    second = asyncio.create_task(add_job(engine, "after"))
+    await asyncio.sleep(0)  # the second task runs up to the wait for the connection
+    assert not second.done()
+    go_on.set()
+    await asyncio.gather(first, second)
+    assert await count_jobs(engine) == 1
+
+
+async def test_a_transaction_inside_another_in_one_task_is_an_error_not_a_hang(engine: LoopEngine) -> None:
+    """Opening a read or a session inside a transaction of the same task raises at once."""
+    async with engine.begin():
+        with pytest.raises(RuntimeError, match="inside another"):
+            async with engine.connect():
+                pass
+        with pytest.raises(RuntimeError, match="inside another"):
+            async with engine.session():
+                pass
+    assert await count_jobs(engine) == 0  # and the engine is usable afterwards
+
+
+class FailingEnd(LoopEngine):
+    """A LoopEngine whose first end of reads fails (as a rollback on a broken disk would)."""
+
+    failed = False
+
+    def end_reads(self) -> None:
+        if self._connection is not None and not self.failed:
+            self.failed = True
+            raise OSError("disk I/O error")
+        super().end_reads()
+
+
+async def test_a_failure_at_the_end_of_a_block_still_frees_the_connection(tmp_path: Path) -> None:
+    """When ending a session's reads fails, the error surfaces and the next transaction still runs."""
+    opened = await Store.open(f"sqlite:///{tmp_path / 'failing.sqlite3'}")
+    await opened.close()
+    engine = FailingEnd(sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'failing.sqlite3'}"))
+    try:
+        with pytest.raises(OSError, match="disk I/O"):
+            async with engine.session() as session:
+                await session.scalar(text("SELECT count(*) FROM jobs"))
+        async with asyncio.timeout(5):
+            assert await count_jobs(engine) == 0
+    finally:
+        await engine.dispose()
 
 
 async def test_an_invalidated_connection_is_replaced(engine: LoopEngine) -> None:
