@@ -20,7 +20,6 @@ looks at them); after the messages, each case the action changed gets one commen
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
@@ -34,8 +33,9 @@ from bot.services.actions import Action, IdResult, Outcome, Report, Surface
 from bot.services.alerts import AlertService
 from bot.services.auditing import AuditTrail
 from bot.services.case_comments import CaseComments
+from bot.services.claimed import Stopwatch, busy, credited
 from bot.services.targets import Targets
-from bot.store import AlertRecord, AlertStatus, Claim, Claims, Job, Journal, LeaseLost
+from bot.store import AlertRecord, AlertStatus, Claims, Job, Journal, LeaseLost
 from bot.store.audit import AuditRecord
 
 logger = logging.getLogger(__name__)
@@ -130,13 +130,13 @@ class ActionPipeline:
             verdicts.allowed, job_id=job.id, verb=action.verb.value, user=action.user
         )
         earlier = {c.incident_id: c for c in before if not c.running}
-        busy = [_busy(claim) for claim in others]
+        busy = [busy(claim) for claim in others]
         try:
             with watch:
                 done = await self._call(action, taken, job, read=verdicts.read)
         except (ApiError, BotError) as e:  # nothing could be done at all (e.g. the key is refused)
             return await self._failed(action, e, message, watch)
-        done = _credited(done, earlier, job.id)
+        done = credited(done, earlier, job.id)
         if message is not None:
             done = await self._overtaken(message, done)
         results = {r.id: replace(r, rule=verdicts.rules.get(r.id, r.rule)) for r in [*verdicts.settled, *busy, *done]}
@@ -280,51 +280,3 @@ class ActionPipeline:
             await self.alerts.abandon(message, action, describe(error), problem_id)
         report = Report(problem=describe(error), error_id=problem_id, coralogix_ms=watch.ms)
         return self._counted(action, report)
-
-
-class Stopwatch:
-    """How long one action waited on Coralogix, in all: `with watch:` around each call."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._started = 0.0
-
-    def __enter__(self) -> None:
-        self._started = time.monotonic()
-
-    def __exit__(self, *_: object) -> None:
-        self.seconds += time.monotonic() - self._started
-
-    @property
-    def ms(self) -> int:
-        """The total, in whole milliseconds."""
-        return round(self.seconds * 1000)
-
-
-def _busy(claim: Claim) -> IdResult:
-    """Another action is working on the incident right now."""
-    return IdResult(claim.incident_id, Outcome.IN_FLIGHT, reason=claim.verb, by=claim.user, at=claim.at)
-
-
-def _credited(results: list[IdResult], earlier: dict[str, Claim], job_id: int) -> list[IdResult]:
-    """ "Already resolved by @x just now": an incident another action of the bot got there first names its person."""
-    credited = []
-    for result in results:
-        claim = earlier.get(result.id)
-        if (
-            claim
-            and claim.job_id != job_id
-            and result.outcome in _ALREADY
-            and claim.outcome == _ALREADY[result.outcome]
-        ):
-            result = IdResult(result.id, result.outcome, result.incident, result.reason, by=claim.user, at=claim.at)
-        credited.append(result)
-    return credited
-
-
-# The outcome of the earlier action that makes this one's "already" its doing.
-_ALREADY = {
-    Outcome.ALREADY_RESOLVED: Outcome.RESOLVED.value,
-    Outcome.ALREADY_ACKNOWLEDGED: Outcome.ACKNOWLEDGED.value,
-    Outcome.ALREADY_CLOSED: Outcome.CLOSED.value,
-}
