@@ -74,8 +74,21 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+# A Slack id where Bolt reads one into the request's context (the team's goes into Web API calls' queries).
+_Id = str | None
+
+
+class _Ids(_Open):
+    """The ids Bolt reads from an object: its own, its team's, its organisation's."""
+
+    id: _Id = None
+    team_id: _Id = None
+    enterprise_id: _Id = None
+    app_installed_team_id: _Id = None
+
+
 # How Bolt reads `user`, `team`, `enterprise` and `channel`: an object with an id, or the id itself.
-_Ref = dict[str, Any] | str | None
+_Ref = _Ids | str | None
 # What Bolt skips when it is not an object.
 _NotObject = str | int | float | bool | list[Any] | None
 
@@ -88,9 +101,13 @@ class _Scope(_Open):
     team: _Ref = None
     enterprise: _Ref = None
     channel: _Ref = None
+    user_id: _Id = None
+    team_id: _Id = None
+    enterprise_id: _Id = None
+    channel_id: _Id = None
     authorizations: list[_Scope] | None = None
     event: _Scope | None = None
-    view: dict[str, Any] | None = None
+    view: _Ids | None = None
     message: _Scope | _NotObject = None
     previous_message: _Scope | _NotObject = None
     item: _Scope | _NotObject = None

@@ -94,6 +94,19 @@ def test_check_lets_every_well_formed_request_through(body: dict[str, Any]) -> N
         ({"type": "event_callback", "event": {"user": "U1"}}, "event.type"),
         ({"type": "block_actions", "user": 5, "actions": [{"action_id": "a"}]}, "user"),
         ({"type": "block_actions", "user": USER, "team": 5, "actions": [{"action_id": "a"}]}, "team"),
+        # Ids Bolt puts into its context: the team's goes into the query of its first auth.test call.
+        ({"type": "block_actions", "user": USER, "team": {"id": {"x": 1}}, "actions": [{"action_id": "a"}]}, "team.id"),
+        (
+            {"type": "block_actions", "user": {"id": "U1", "team_id": [1]}, "actions": [{"action_id": "a"}]},
+            "user.team_id",
+        ),
+        (
+            {"type": "block_actions", "user": USER, "enterprise": {"id": 5}, "actions": [{"action_id": "a"}]},
+            "enterprise.id",
+        ),
+        ({"type": "block_actions", "user": USER, "channel": {"id": {}}, "actions": [{"action_id": "a"}]}, "channel.id"),
+        ({"command": "/x", "user_id": "U1", "team_id": {"T": 1}}, "team_id"),
+        ({"command": "/x", "user_id": "U1", "authorizations": [{"team_id": 5}]}, "authorizations.0.team_id"),
         ({"command": "/x", "user_id": "U1", "authorizations": ["x"]}, "authorizations.0"),
         ({"command": "/x", "user_id": "U1", "response_url": 5}, "response_url"),
         ({"type": ["block_actions"]}, "type"),
