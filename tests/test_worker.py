@@ -55,6 +55,14 @@ def worker(store: Store, ran: list[int], *, fail_first: bool = False, **options:
     return Worker(journal, Leases(store.engine), {JobKind.ACTION: run}, **options)
 
 
+async def runs(runner: Worker, ran: list[int], n: int, *, within: float = 5) -> None:
+    """Until `n` job runs happened (each ending may ask for a look, which runs once the loop turns)."""
+    async with asyncio.timeout(within):
+        while len(ran) < n:
+            await runner.idle()
+            await asyncio.sleep(0.01)  # the look a job's end asked for, or a deferral running out
+
+
 async def left_behind(store: Store, n: int) -> None:
     """`n` jobs of a process that handed them back (a SIGTERM): due for anyone."""
     other = Journal(store.engine, owner="p2", lease=30)
@@ -88,10 +96,7 @@ async def test_due_jobs_beyond_the_room_are_taken_as_soon_as_a_job_ends(store: S
     runner.start()
     runner.wake()  # as at start-up
     try:
-        async with asyncio.timeout(5):
-            while len(ran) < 5:
-                await runner.idle()
-                await asyncio.sleep(0)  # the look the last end asked for
+        await runs(runner, ran, 5)
     finally:
         await runner.stop(grace=1)
     assert sorted(ran) == [1, 2, 3, 4, 5]
@@ -106,10 +111,7 @@ async def test_jobs_handed_back_meanwhile_are_taken_after_the_next_job_ends_here
     try:
         await left_behind(store, 3)
         await runner.submit(JobKind.ACTION, "here", {})
-        async with asyncio.timeout(5):
-            while len(ran) < 4:
-                await runner.idle()
-                await asyncio.sleep(0)  # the look the end asked for
+        await runs(runner, ran, 4)
     finally:
         await runner.stop(grace=1)
     assert sorted(ran) == [1, 2, 3, 4]
@@ -123,10 +125,7 @@ async def test_a_failed_job_is_retried_when_its_backoff_ends(store: Store) -> No
     runner.start()
     try:
         await runner.submit(JobKind.ACTION, "flaky", {})
-        async with asyncio.timeout(5):
-            while len(ran) < 2:
-                await runner.idle()
-                await asyncio.sleep(0.05)  # the deferral runs out on the clock
+        await runs(runner, ran, 2)
     finally:
         await runner.stop(grace=1)
     assert ran == [1, 1]
