@@ -11,6 +11,7 @@ system time of the process from /proc, so the fakes' CPU is not counted. Taking 
 several rounds, and the medians keeps a change in the machine's load from landing on one target only.
 
     .venv/bin/python -m benchmarks.cpu_per_command [--commands 300] [--concurrency 8] [--rounds 5]
+        [--before ../an-earlier-checkout]   # its bot measured alongside, in the same rounds
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from pathlib import Path
 
 from benchmarks.loopback import CHANNELS, Loopback, Outcomes, cpu_seconds, loopback, new_ids
 from tests.e2e.processes import BotProcess
@@ -74,31 +76,42 @@ async def measure(lab: Loopback, process: BotProcess, name: str, commands: int, 
     start = await settled_cpu(pid)
     missed = await in_turn(lab, process, new_ids(lab.cx, commands), concurrency, outcomes)
     if missed:
-        print(f"{TARGETS[name]}: {missed} of {commands} commands not acked within 3 s")
+        print(f"{name}: {missed} of {commands} commands not acked within 3 s")
     if outcomes is not None:
         wanted = commands - missed
         await wait_for(lambda: outcomes.count() - before >= wanted, within=60 + commands / 5, what="answers")
     return (await settled_cpu(pid) - start) * 1000 / commands
 
 
-async def main(commands: int, concurrency: int, rounds: int) -> None:
-    """Start the three targets, then measure them in turn, round after round; print each round and the medians."""
+async def main(commands: int, concurrency: int, rounds: int, before: Path | None) -> None:
+    """Start the targets, then measure them in turn, round after round; print each round and the medians."""
     print(f"{commands} commands per target and round, {concurrency} at a time, fake Coralogix answering at once")
+    targets = dict(TARGETS)
+    if before is not None:
+        targets = {"bot": TARGETS["bot"], "before": f"the bot at {before.name}", **TARGETS}
     async with loopback() as lab:
-        processes = {name: await lab.start(name) for name in TARGETS}
+        processes = {
+            name: await (lab.start("bot", PYTHONPATH=str(before)) if name == "before" else lab.start(name))
+            for name in targets
+        }
         for name, process in processes.items():  # warm-up: imports, connections, caches
             await measure(lab, process, name, WARM_UP, concurrency)
-        figures: dict[str, list[float]] = {name: [] for name in TARGETS}
+        figures: dict[str, list[float]] = {name: [] for name in targets}
+        ratios: dict[str, list[float]] = {name: [] for name in targets if name in {"bot", "before"}}
         for round_ in range(1, rounds + 1):
             for name, process in processes.items():
                 figures[name].append(await measure(lab, process, name, commands, concurrency))
-            ratio = figures["bot"][-1] / figures["resolve"][-1]
-            shown = ", ".join(f"{name} {figures[name][-1]:.2f}" for name in TARGETS)
-            print(f"round {round_}: ms CPU/command: {shown}; ratio bot / minimal {ratio:.2f}")
-    for name in TARGETS:
-        print(f"median: {TARGETS[name]:<18} {statistics.median(figures[name]):6.2f} ms CPU/command")
-    ratio = statistics.median(figures["bot"]) / statistics.median(figures["resolve"])
-    print(f"median: ratio bot / minimal = {ratio:.2f}")
+            for name, kept in ratios.items():  # within a round: the machine's load changes less than across rounds
+                kept.append(figures[name][-1] / figures["resolve"][-1])
+            shown = ", ".join(f"{name} {figures[name][-1]:.2f}" for name in targets)
+            print(f"round {round_}: ms CPU/command: {shown}; ratio bot / minimal {ratios['bot'][-1]:.2f}")
+    for name, label in targets.items():
+        print(f"median: {label:<24} {statistics.median(figures[name]):6.2f} ms CPU/command")
+    for name, kept in ratios.items():
+        print(
+            f"median: ratio {targets[name]} / minimal = {statistics.median(kept):.2f} (per round: "
+            f"{', '.join(f'{r:.2f}' for r in kept)})"
+        )
 
 
 if __name__ == "__main__":
@@ -106,5 +119,8 @@ if __name__ == "__main__":
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--before", type=Path, default=None, help="a checkout of an earlier commit: its bot measured alongside"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.commands, args.concurrency, args.rounds))
+    asyncio.run(main(args.commands, args.concurrency, args.rounds, args.before))
