@@ -27,6 +27,10 @@ from tests.fakes.slack import FakeSlack
 
 # Short enough for a test to sit out, as a deployment would its 30 s.
 LEASE = 2
+# The fake Slack here enforces no rate limits, and these tests are not about pacing: the writer's pace
+# raised so that twenty alerts to one channel take milliseconds, not twenty seconds (a test about
+# pacing passes SLACK_POSTS_PER_SECOND and the others itself).
+UNPACED = {"SLACK_POSTS_PER_SECOND": 1000, "SLACK_POST_BURST": 1000, "SLACK_UPDATES_PER_MINUTE": 60000}
 
 
 @dataclass
@@ -94,7 +98,7 @@ async def cluster(database: str, folder: Path, replicas: int = 2, **settings: An
     slack, coralogix = FakeSlack(), FakeCoralogix()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(serving(slack, coralogix))
-        defaults = {"JOB_LEASE_SECONDS": LEASE, "RECONCILE_INTERVAL": 0, "SHUTDOWN_GRACE_SECONDS": 1}
+        defaults = {"JOB_LEASE_SECONDS": LEASE, "RECONCILE_INTERVAL": 0, "SHUTDOWN_GRACE_SECONDS": 1, **UNPACED}
         env = bot_environment(
             DATABASE_URL=database,
             SLACK_API_URL=slack.api_url,
