@@ -19,7 +19,7 @@ import aiohttp
 from sqlalchemy import text
 
 from bot.store.engine import create_engine
-from tests.e2e.harness import ALERT_CHANNEL, WEBHOOK_SECRET, SlackSender
+from tests.e2e.harness import ALERT_CHANNEL, UNPACED, WEBHOOK_SECRET, SlackSender
 from tests.e2e.processes import BotProcess, bot_environment, start_bot
 from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import serving, wait_for
@@ -27,10 +27,6 @@ from tests.fakes.slack import FakeSlack
 
 # Short enough for a test to sit out, as a deployment would its 30 s.
 LEASE = 2
-# The fake Slack here enforces no rate limits, and these tests are not about pacing: the writer's pace
-# raised so that twenty alerts to one channel take milliseconds, not twenty seconds (a test about
-# pacing passes SLACK_POSTS_PER_SECOND and the others itself).
-UNPACED = {"SLACK_POSTS_PER_SECOND": 1000, "SLACK_POST_BURST": 1000, "SLACK_UPDATES_PER_MINUTE": 60000}
 
 
 @dataclass
@@ -98,6 +94,7 @@ async def cluster(database: str, folder: Path, replicas: int = 2, **settings: An
     slack, coralogix = FakeSlack(), FakeCoralogix()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(serving(slack, coralogix))
+        # The fake Slack here enforces no rate limits: the writer's pace raised (see UNPACED).
         defaults = {"JOB_LEASE_SECONDS": LEASE, "RECONCILE_INTERVAL": 0, "SHUTDOWN_GRACE_SECONDS": 1, **UNPACED}
         env = bot_environment(
             DATABASE_URL=database,
