@@ -152,6 +152,7 @@ class Timings:
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
     storm_render_every: float = RENDER_EVERY  # between updates of one storm message
+    storm_look_every: float = STORM_LOOK_EVERY  # between the leader's looks for storms to show or end
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +286,7 @@ async def build_runtime(
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
         # Even with STORM_THRESHOLD=0: storms open from before still end and say so (one small read a look).
-        Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick),
+        Chore("show and end alert storms", timings.storm_look_every, storms.tick),
     ]
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
