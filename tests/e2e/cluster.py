@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
+from bot.store import Store
 from bot.store.engine import create_engine
 from tests.e2e.harness import ALERT_CHANNEL, UNPACED, WEBHOOK_SECRET, SlackSender
 from tests.e2e.processes import BotProcess, bot_environment, start_bot
@@ -90,7 +91,13 @@ class Cluster:
 
 @asynccontextmanager
 async def cluster(database: str, folder: Path, replicas: int = 2, **settings: Any) -> AsyncIterator[Cluster]:
-    """Fakes, then `replicas` bot processes on `database`; everything stopped afterwards."""
+    """Fakes, then `replicas` bot processes on `database`; everything stopped afterwards.
+
+    The database is migrated first, as a deployment's release phase (`python -m bot migrate`) leaves
+    it: each replica then starts without migrating (starts racing on an empty database are
+    test_operations' concern).
+    """
+    await Store.migrate(database)
     slack, coralogix = FakeSlack(), FakeCoralogix()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(serving(slack, coralogix))
