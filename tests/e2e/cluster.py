@@ -8,6 +8,7 @@ every job is done.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from bot.store import Store
 from bot.store.engine import create_engine
+from bot.store.tables import Base
 from tests.e2e.harness import ALERT_CHANNEL, UNPACED, WEBHOOK_SECRET, SlackSender
 from tests.e2e.processes import BotProcess, bot_environment, start_bot
 from tests.fakes.coralogix import FakeCoralogix
@@ -75,6 +77,29 @@ class Cluster:
             assert loop.time() < deadline, f"jobs still running after {within} s"
             await asyncio.sleep(0.05)
 
+    async def reset(self) -> None:
+        """Make this cluster look new to the next test that shares it: Coralogix released, every job
+        finished, the fakes as new, the tables emptied, and a replica started in the place of each one
+        the last test killed or stopped. Kept: `leases` (who leads) and the fake Slack's ts counter (no
+        two messages of the run share a ts); what the processes hold in memory is no test's concern."""
+        if self.coralogix.gate is not None:
+            self.coralogix.gate.set()
+        await self.settle()
+        assert set(EMPTIED_BETWEEN_TESTS) | {"leases"} == set(Base.metadata.tables), "a table to empty or keep?"
+        renew(self.slack, keep={"base_url", "_ts"})
+        renew(self.coralogix, keep={"base_url"})
+        engine = create_engine(self.database)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {', '.join(EMPTIED_BETWEEN_TESTS)}"))
+        finally:
+            await engine.dispose()
+        dead = [n for n, bot in enumerate(self.bots) if bot.process.returncode is not None]
+        started = await asyncio.gather(*(start_bot(self.env, cwd=self.folder) for _ in dead))
+        for n, bot in zip(dead, started, strict=True):
+            self.bots[n] = bot
+        await asyncio.gather(*(bot.wait_serving() for bot in started))
+
     def posts(self) -> list[dict[str, Any]]:
         """Top-level messages the bots posted (alert messages and summaries; not thread lines)."""
         return [c.params for c in self.slack.called("chat.postMessage") if not c.params.get("thread_ts")]
@@ -87,6 +112,18 @@ class Cluster:
         """Until `count` alert messages are out; the ts of the first."""
         await wait_for(lambda: len(self.posts()) >= count, within=15, what=f"{count} alert messages")
         return str(self.slack.called("chat.postMessage")[0].answer["ts"])
+
+
+# The bot's tables but `leases` (and Alembic's): what a test sharing a cluster must not see of the last one.
+EMPTIED_BETWEEN_TESTS = ("alert_messages", "audit_records", "incident_claims", "jobs", "processed_events", "storms")
+
+
+def renew(fake: Any, keep: set[str]) -> None:
+    """Every field of dataclass `fake` as a new one has it, but those in `keep` (its server keeps serving it)."""
+    new = type(fake)()
+    for f in dataclasses.fields(fake):
+        if f.name not in keep:
+            setattr(fake, f.name, getattr(new, f.name))
 
 
 @asynccontextmanager
