@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -100,4 +101,8 @@ async def _run(settings: Settings) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    # Exit without the interpreter's last garbage collections over every object the bot ever made
+    # (they free nothing the process still needs): about 0.4 s of CPU at every stop.
+    gc.freeze()
+    sys.exit(status)

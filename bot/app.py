@@ -42,7 +42,7 @@ from bot.slack_home import HomePublisher
 from bot.slack_publisher import SlackAlertPublisher
 from bot.slack_reporter import SlackReporter
 from bot.slack_storms import SlackStormPublisher
-from bot.slack_writes import SlackWriter
+from bot.slack_writes import SlackWriter, WriteLimits
 from bot.store import JobKind, Journal, Store
 from bot.store.case_messages import CaseMessages
 from bot.store.leases import Leases
@@ -152,6 +152,7 @@ class Timings:
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
     storm_render_every: float = RENDER_EVERY  # between updates of one storm message
+    storm_look_every: float = STORM_LOOK_EVERY  # between the leader's looks for storms to show or end
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +238,9 @@ async def build_runtime(
     )
     slack_http = aiohttp.ClientSession()  # one connection pool for every Web API call
     slack_client = build_slack_client(settings, metrics, session=slack_http)
-    writer = SlackWriter(build_slack_client(settings, metrics, wait_out_429=False, session=slack_http))
+    writer = SlackWriter(
+        build_slack_client(settings, metrics, wait_out_429=False, session=slack_http), write_limits(settings)
+    )
     incidents = IncidentService(api, load_deadline=timings.load_deadline, search_deadline=timings.search_deadline)
     targets = Targets(incidents, cases, settings.CORALOGIX_ENTITY)
     storms = StormService(
@@ -283,7 +286,7 @@ async def build_runtime(
         Chore("prune old records", PRUNE_EVERY.total_seconds(), partial(_prune, store, journal, settings)),
         Chore("give stuck messages their buttons back", RECOVER_EVERY, alerts.recover_stale_claims),
         # Even with STORM_THRESHOLD=0: storms open from before still end and say so (one small read a look).
-        Chore("show and end alert storms", STORM_LOOK_EVERY, storms.tick),
+        Chore("show and end alert storms", timings.storm_look_every, storms.tick),
     ]
     if settings.RECONCILE_INTERVAL:
         chores.append(Chore("read Coralogix for changes made elsewhere", settings.RECONCILE_INTERVAL, alerts.reconcile))
@@ -318,6 +321,16 @@ async def build_runtime(
     app = create_app(settings, services=services, slack_client=slack_client)
     readiness = Readiness(store, socket_mode=settings.socket_mode)
     return Runtime(settings, api, store, services, app, tasks, metrics, readiness, worker, timings)
+
+
+def write_limits(settings: Settings) -> WriteLimits:
+    """The Slack writer's pace from SLACK_POSTS_PER_SECOND, SLACK_POST_BURST and SLACK_UPDATES_PER_MINUTE."""
+    return WriteLimits(
+        post_burst=settings.SLACK_POST_BURST,
+        posts_per_second=settings.SLACK_POSTS_PER_SECOND,
+        updates_per_minute=settings.SLACK_UPDATES_PER_MINUTE,
+        background_updates_per_minute=settings.SLACK_UPDATES_PER_MINUTE * 2 / 3,
+    )
 
 
 def access_policy(settings: Settings) -> Policy:

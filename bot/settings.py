@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
     # At SIGTERM, work in flight may finish for this long before it is handed to another process.
     SHUTDOWN_GRACE_SECONDS: int = Field(default=20, ge=0, le=120)
+    # How fast the bot writes to Slack (a little under Slack's limits): posts per channel, after a burst,
+    # and message updates per workspace (two thirds of them for updates nobody waits for).
+    SLACK_POSTS_PER_SECOND: float = Field(default=1.0, gt=0, le=1000)
+    SLACK_POST_BURST: int = Field(default=3, ge=1, le=1000)
+    SLACK_UPDATES_PER_MINUTE: float = Field(default=45, gt=0, le=60000)
     DATABASE_URL: DatabaseUrl = DEFAULT_DATABASE_URL
     PORT: int = Field(default=3000, ge=1, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

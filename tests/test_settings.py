@@ -10,7 +10,9 @@ from pydantic import ValidationError
 
 from bot.api import ApiVersion
 from bot.api.routes import REGION_HOSTS, Region
+from bot.app import write_limits
 from bot.settings import DEFAULT_DATABASE_URL, Settings, describe_errors, load_database_settings, load_settings
+from bot.slack_writes import WriteLimits
 from tests.conftest import BASE_SETTINGS
 
 BOT_TOKEN = "xoxb-1111-2222-s3cr3tb0t"
@@ -185,6 +187,36 @@ def test_api_url_overrides_region(url: str, expected: str) -> None:
     settings = load_settings({**VALID, "CORALOGIX_REGION": "AP1", "CORALOGIX_API_URL": url})
     assert expected == settings.CORALOGIX_API_URL
     assert settings.coralogix_host == expected
+
+
+def test_slack_write_limits_default_to_the_writers_own() -> None:
+    """Unset, the Slack write settings give the writer the pace it always had (a little under Slack's limits)."""
+    assert write_limits(load_settings(VALID)) == WriteLimits()
+
+
+def test_slack_write_limits_are_read() -> None:
+    """SLACK_POSTS_PER_SECOND, SLACK_POST_BURST and SLACK_UPDATES_PER_MINUTE set the writer's pace."""
+    environ = {**VALID, "SLACK_POSTS_PER_SECOND": "0.5", "SLACK_POST_BURST": "10", "SLACK_UPDATES_PER_MINUTE": "90"}
+    limits = write_limits(load_settings(environ))
+    assert (limits.posts_per_second, limits.post_burst) == (0.5, 10)
+    assert (limits.updates_per_minute, limits.background_updates_per_minute) == (90, 60)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SLACK_POSTS_PER_SECOND", "0"),
+        ("SLACK_POSTS_PER_SECOND", "-1"),
+        ("SLACK_POSTS_PER_SECOND", "fast"),
+        ("SLACK_POST_BURST", "0"),
+        ("SLACK_POST_BURST", "1.5"),
+        ("SLACK_UPDATES_PER_MINUTE", "0"),
+        ("SLACK_UPDATES_PER_MINUTE", "60001"),
+    ],
+)
+def test_slack_write_limits_refused(name: str, value: str) -> None:
+    """A pace of zero, a negative or a non-number, or a fractional burst, is a configuration error, named."""
+    assert f"  - {name}: " in errors_of({**VALID, name: value})
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ every job is done.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,8 +19,10 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
+from bot.store import Store
 from bot.store.engine import create_engine
-from tests.e2e.harness import ALERT_CHANNEL, WEBHOOK_SECRET, SlackSender
+from bot.store.tables import Base
+from tests.e2e.harness import ALERT_CHANNEL, UNPACED, WEBHOOK_SECRET, SlackSender
 from tests.e2e.processes import BotProcess, bot_environment, start_bot
 from tests.fakes.coralogix import FakeCoralogix
 from tests.fakes.server import serving, wait_for
@@ -74,6 +77,29 @@ class Cluster:
             assert loop.time() < deadline, f"jobs still running after {within} s"
             await asyncio.sleep(0.05)
 
+    async def reset(self) -> None:
+        """Make this cluster look new to the next test that shares it: Coralogix released, every job
+        finished, the fakes as new, the tables emptied, and a replica started in the place of each one
+        the last test killed or stopped. Kept: `leases` (who leads) and the fake Slack's ts counter (no
+        two messages of the run share a ts); what the processes hold in memory is no test's concern."""
+        if self.coralogix.gate is not None:
+            self.coralogix.gate.set()
+        await self.settle()
+        assert set(EMPTIED_BETWEEN_TESTS) | {"leases"} == set(Base.metadata.tables), "a table to empty or keep?"
+        renew(self.slack, keep={"base_url", "_ts"})
+        renew(self.coralogix, keep={"base_url"})
+        engine = create_engine(self.database)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(f"TRUNCATE {', '.join(EMPTIED_BETWEEN_TESTS)}"))
+        finally:
+            await engine.dispose()
+        dead = [n for n, bot in enumerate(self.bots) if bot.process.returncode is not None]
+        started = await asyncio.gather(*(start_bot(self.env, cwd=self.folder) for _ in dead))
+        for n, bot in zip(dead, started, strict=True):
+            self.bots[n] = bot
+        await asyncio.gather(*(bot.wait_serving() for bot in started))
+
     def posts(self) -> list[dict[str, Any]]:
         """Top-level messages the bots posted (alert messages and summaries; not thread lines)."""
         return [c.params for c in self.slack.called("chat.postMessage") if not c.params.get("thread_ts")]
@@ -88,13 +114,32 @@ class Cluster:
         return str(self.slack.called("chat.postMessage")[0].answer["ts"])
 
 
+# The bot's tables but `leases` (and Alembic's): what a test sharing a cluster must not see of the last one.
+EMPTIED_BETWEEN_TESTS = ("alert_messages", "audit_records", "incident_claims", "jobs", "processed_events", "storms")
+
+
+def renew(fake: Any, keep: set[str]) -> None:
+    """Every field of dataclass `fake` as a new one has it, but those in `keep` (its server keeps serving it)."""
+    new = type(fake)()
+    for f in dataclasses.fields(fake):
+        if f.name not in keep:
+            setattr(fake, f.name, getattr(new, f.name))
+
+
 @asynccontextmanager
 async def cluster(database: str, folder: Path, replicas: int = 2, **settings: Any) -> AsyncIterator[Cluster]:
-    """Fakes, then `replicas` bot processes on `database`; everything stopped afterwards."""
+    """Fakes, then `replicas` bot processes on `database`; everything stopped afterwards.
+
+    The database is migrated first, as a deployment's release phase (`python -m bot migrate`) leaves
+    it: each replica then starts without migrating (starts racing on an empty database are
+    test_operations' concern).
+    """
+    await Store.migrate(database)
     slack, coralogix = FakeSlack(), FakeCoralogix()
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(serving(slack, coralogix))
-        defaults = {"JOB_LEASE_SECONDS": LEASE, "RECONCILE_INTERVAL": 0, "SHUTDOWN_GRACE_SECONDS": 1}
+        # The fake Slack here enforces no rate limits: the writer's pace raised (see UNPACED).
+        defaults = {"JOB_LEASE_SECONDS": LEASE, "RECONCILE_INTERVAL": 0, "SHUTDOWN_GRACE_SECONDS": 1, **UNPACED}
         env = bot_environment(
             DATABASE_URL=database,
             SLACK_API_URL=slack.api_url,

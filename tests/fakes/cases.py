@@ -20,7 +20,6 @@ nor, in bulk, returns), `ui_base` (where deep links point). Recordings: `comment
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections import deque
@@ -32,6 +31,12 @@ from urllib.parse import unquote
 import httpx
 
 from bot.api.routes import CASES
+
+
+def copied(document: Any) -> Any:
+    """A deep copy of a JSON document (what the fakes answer with): several times faster than copy.deepcopy."""
+    return json.loads(json.dumps(document))
+
 
 CaseOperation = Literal[
     "case_resolve",
@@ -189,7 +194,7 @@ class FakeCases:
             return 200, self._comment(case, body["text"]), {}
         if operation == "case_deep_links":
             return 200, {"deepLinks": {"detail": f"{self.ui_base}/#/cases/{case.get('readableId') or case['id']}"}}, {}
-        return 200, {"case": copy.deepcopy(case)}, {}
+        return 200, {"case": copied(case)}, {}
 
     def _bulk(self, ids: list[str], apply: Any) -> Answer:
         found = [(ref, case) for ref in ids if not ((case := self.find(ref)) and case["id"] in self.ignored)]
@@ -198,7 +203,7 @@ class FakeCases:
                 return 404, _error(404, f"case {missing[0]} not found"), {}
             for ref, case in found:  # all or nothing: check every step before taking any
                 try:
-                    apply(copy.deepcopy(case))
+                    apply(copied(case))
                 except CaseRefused as refused:
                     return refused.status, _error(refused.status, f"{ref}: {refused.message}"), {}
         answered = []
@@ -209,7 +214,7 @@ class FakeCases:
                 apply(case)
             except CaseRefused:
                 continue
-            answered.append(copy.deepcopy(case))
+            answered.append(copied(case))
         return 200, {"cases": answered}, {}
 
     def _resolve(self, case: dict[str, Any], reason: str | None) -> None:
@@ -265,7 +270,7 @@ class FakeCases:
         size = int(body.get("pagination", {}).get("pageSize", 100))
         start = int(body.get("pagination", {}).get("pageToken") or 0)
         pagination = {"nextPageToken": str(start + size)} if start + size < len(matching) else {}
-        return {"cases": copy.deepcopy(matching[start : start + size]), "pagination": pagination}
+        return {"cases": copied(matching[start : start + size]), "pagination": pagination}
 
 
 def _error(status: int, message: str) -> dict[str, Any]:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ from aiohttp import web
 
 from bot.api import ApiVersion
 from bot.api.routes import routes_for
-from tests.fakes.cases import CASE_OPERATIONS, CaseOperation, FakeCases
+from tests.fakes.cases import CASE_OPERATIONS, CaseOperation, FakeCases, copied
 from tests.fakes.openapi import Contract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -354,7 +353,7 @@ class FakeCoralogix:
             if incident["status"] != RESOLVED:
                 _mark_resolved(incident, _now())
             if incident_id not in self.unreported:
-                answer.append(copy.deepcopy(incident))
+                answer.append(copied(incident))
         if self.fail_after_resolving is not None:
             return self.fail_after_resolving, error_body(self.fail_after_resolving), {}
         return 200, {"incidents": answer}, {}
@@ -364,11 +363,11 @@ class FakeCoralogix:
         for incident_id in ids:
             if incident_id in self.incidents:
                 self.incidents[incident_id]["status"] = "INCIDENT_STATUS_ACKNOWLEDGED"
-                updated.append(copy.deepcopy(self.incidents[incident_id]))
+                updated.append(copied(self.incidents[incident_id]))
         return updated
 
     def _batch_get(self, ids: list[str]) -> dict[str, Any]:
-        found = {i: copy.deepcopy(self.incidents[i]) for i in ids if i in self.incidents}
+        found = {i: copied(self.incidents[i]) for i in ids if i in self.incidents}
         for incident_id in self.deleted_after_first_read & set(found):
             del self.incidents[incident_id]
         return {"incidents": found, "notFoundIds": [i for i in ids if i not in found]}
@@ -377,7 +376,7 @@ class FakeCoralogix:
         incident = self.incidents.get(incident_id)
         if incident is None:
             return 404, error_body(404, "incident not found"), {}
-        return 200, {"incident": copy.deepcopy(incident)}, {}
+        return 200, {"incident": copied(incident)}, {}
 
     def _list(self, body: dict[str, Any]) -> dict[str, Any]:
         """One page of the stored incidents the filter matches (status, severity, name search, labels)."""
@@ -398,6 +397,6 @@ class FakeCoralogix:
         start = int(body.get("pagination", {}).get("pageToken") or 0)
         token = str(start + size) if start + size < len(matching) else ""
         return {
-            "incidents": copy.deepcopy(matching[start : start + size]),
+            "incidents": copied(matching[start : start + size]),
             "pagination": {"totalSize": len(matching), "nextPageToken": token},
         }

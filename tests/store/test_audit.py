@@ -20,9 +20,9 @@ INCIDENT = "3f1c2a9e-5b7d-4c1e-9a0f-2d6b8e4c7a15"
 
 
 @pytest.fixture
-async def audit(database_url: str) -> AsyncIterator[AuditLog]:
-    """The audit log of a store opened on a fresh database."""
-    store = await Store.open(database_url)
+async def audit(migrated_database_url: str) -> AsyncIterator[AuditLog]:
+    """The audit log of a store on a migrated database whose tables are empty."""
+    store = await Store.open(migrated_database_url)
     try:
         yield store.audit
     finally:

@@ -17,9 +17,9 @@ UUID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 
 
 @pytest.fixture
-async def messages(database_url: str) -> AsyncIterator[CaseMessages]:
-    """The case rows of a freshly migrated database."""
-    store = await Store.open(database_url)
+async def messages(migrated_database_url: str) -> AsyncIterator[CaseMessages]:
+    """The case rows of a migrated database whose tables are empty."""
+    store = await Store.open(migrated_database_url)
     try:
         yield CaseMessages(store.engine)
     finally:

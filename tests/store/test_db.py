@@ -25,9 +25,9 @@ RESOLVE_FROM = {AlertStatus.TRIGGERED, AlertStatus.ACKNOWLEDGED}
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    """A store opened on a fresh database, closed afterwards."""
-    opened = await Store.open(database_url)
+async def store(migrated_database_url: str) -> AsyncIterator[Store]:
+    """A store on a migrated database whose tables are empty, closed afterwards."""
+    opened = await Store.open(migrated_database_url)
     try:
         yield opened
     finally:
@@ -70,16 +70,20 @@ def assert_utc(value: datetime | None) -> None:
 # Schema
 
 
-async def test_fresh_database_gets_tables_and_current_version(store: Store) -> None:
+async def test_fresh_database_gets_tables_and_current_version(database_url: str) -> None:
     """Opening an empty database creates every table and records the head revision once."""
 
     def table_names(connection: Connection) -> set[str]:
         return set(inspect(connection).get_table_names())
 
-    async with store.engine.connect() as connection:
-        tables = await connection.run_sync(table_names)
-    assert {"alert_messages", "processed_events", "alembic_version"} <= tables
-    assert await versions(store) == [head_revision()]
+    store = await Store.open(database_url)
+    try:
+        async with store.engine.connect() as connection:
+            tables = await connection.run_sync(table_names)
+        assert {"alert_messages", "processed_events", "alembic_version"} <= tables
+        assert await versions(store) == [head_revision()]
+    finally:
+        await store.close()
 
 
 async def test_opening_twice_keeps_schema_and_data(database_url: str) -> None:

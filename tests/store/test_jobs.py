@@ -17,9 +17,9 @@ from bot.store.jobs import JobRow
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    """A migrated store on a fresh database."""
-    opened = await Store.open(database_url)
+async def store(migrated_database_url: str) -> AsyncIterator[Store]:
+    """A store on a migrated database whose tables are empty, closed afterwards."""
+    opened = await Store.open(migrated_database_url)
     try:
         yield opened
     finally:

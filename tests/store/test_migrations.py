@@ -11,7 +11,7 @@ from sqlalchemy import Column, Connection, Integer, MetaData, Table, insert, ins
 
 from bot.store import Store
 from bot.store.engine import create_engine
-from bot.store.migrations import current_revision, head_revision, run_revisions
+from bot.store.migrations import HEAD_REVISION, current_revision, head_revision, run_revisions
 from bot.store.tables import AlertMessageRow, Base
 
 
@@ -30,6 +30,11 @@ async def test_the_revision_scripts_build_exactly_the_tables_the_code_declares(d
             assert await connection.run_sync(current_revision) == head_revision()
     finally:
         await engine.dispose()
+
+
+def test_the_head_a_start_looks_for_is_alembics_head() -> None:
+    """HEAD_REVISION, which a start compares with the database without loading Alembic, is the newest script's."""
+    assert head_revision() == HEAD_REVISION
 
 
 async def test_database_of_the_pre_alembic_bot_is_adopted_with_its_rows(database_url: str) -> None:

@@ -14,9 +14,9 @@ from tests.factories import posted_alert, uuid
 
 
 @pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    """A store opened on a fresh database, closed afterwards."""
-    opened = await Store.open(database_url)
+async def store(migrated_database_url: str) -> AsyncIterator[Store]:
+    """A store on a migrated database whose tables are empty, closed afterwards."""
+    opened = await Store.open(migrated_database_url)
     try:
         yield opened
     finally:
