@@ -130,7 +130,7 @@ class ActionPipeline:
             verdicts.allowed, job_id=job.id, verb=action.verb.value, user=action.user
         )
         earlier = {c.incident_id: c for c in before if not c.running}
-        busy = [busy(claim) for claim in others]
+        held = [busy(claim) for claim in others]
         try:
             with watch:
                 done = await self._call(action, taken, job, read=verdicts.read)
@@ -139,7 +139,7 @@ class ActionPipeline:
         done = credited(done, earlier, job.id)
         if message is not None:
             done = await self._overtaken(message, done)
-        results = {r.id: replace(r, rule=verdicts.rules.get(r.id, r.rule)) for r in [*verdicts.settled, *busy, *done]}
+        results = {r.id: replace(r, rule=verdicts.rules.get(r.id, r.rule)) for r in [*verdicts.settled, *held, *done]}
         asked = verdicts.allowed if message is not None else action.ids
         report = Report(results=[results[i] for i in dict.fromkeys(asked)], coralogix_ms=watch.ms)
         failed = report.of(Outcome.FAILED)
