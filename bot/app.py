@@ -34,7 +34,7 @@ from bot.services.cases import CaseService
 from bot.services.incidents import LOAD_DEADLINE, SEARCH_DEADLINE
 from bot.services.jobs import CaseNotificationJobs, NotificationJobs, tell_gave_up
 from bot.services.pipeline import ActionPipeline
-from bot.services.storms import RENDER_EVERY, StormService
+from bot.services.storms import StormService
 from bot.services.targets import Targets
 from bot.settings import Settings
 from bot.slack_directory import SlackDirectory
@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 # Messages left on "Resolving…" by an action that will never finish get their buttons back this often.
 RECOVER_EVERY = 60.0
 # How often the leader looks for storms to show or end (each message is updated at most once per
-# `Timings.storm_render_every`; a new or ended storm is shown at the next look, and a failed post or
+# STORM_UPDATE_SECONDS; a new or ended storm is shown at the next look, and a failed post or
 # update is tried again once the render interval has passed).
 STORM_LOOK_EVERY = 1.0
 
@@ -151,7 +151,7 @@ class Timings:
     lookup_interval: float = 1.0  # between lookups of a just-notified alert's incident
     load_deadline: float = LOAD_DEADLINE  # a view's list of open incidents
     search_deadline: float = SEARCH_DEADLINE  # a type-ahead answer
-    storm_render_every: float = RENDER_EVERY  # between updates of one storm message
+    storm_render_every: float | None = None  # between updates of one storm message; None: STORM_UPDATE_SECONDS
     storm_look_every: float = STORM_LOOK_EVERY  # between the leader's looks for storms to show or end
 
 
@@ -248,7 +248,9 @@ async def build_runtime(
         SlackStormPublisher(writer),
         threshold=settings.STORM_THRESHOLD,
         quiet=settings.STORM_QUIET,
-        render_every=timings.storm_render_every,
+        render_every=settings.STORM_UPDATE_SECONDS
+        if timings.storm_render_every is None
+        else timings.storm_render_every,
     )
     publisher = SlackAlertPublisher(writer)  # alert and case messages
     alerts = AlertService(

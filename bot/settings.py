@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # it ends after this many seconds without a new alert.
     STORM_THRESHOLD: int = Field(default=10, ge=0, le=10000)
     STORM_QUIET: int = Field(default=300, ge=1, le=86400)
+    # A storm message is updated at most this often (Slack allows about 50 updates a minute per workspace).
+    STORM_UPDATE_SECONDS: float = Field(default=5.0, ge=0.5, le=300)
     # How long a job stays with a process that stopped renewing it (crashed) before another takes it.
     JOB_LEASE_SECONDS: int = Field(default=30, ge=2, le=60)
     # At SIGTERM, work in flight may finish for this long before it is handed to another process.

@@ -219,6 +219,12 @@ def test_slack_write_limits_refused(name: str, value: str) -> None:
     assert f"  - {name}: " in errors_of({**VALID, name: value})
 
 
+@pytest.mark.parametrize("value", ["0", "0.1", "301", "often"])
+def test_storm_update_interval_outside_half_a_second_to_five_minutes_is_refused(value: str) -> None:
+    """STORM_UPDATE_SECONDS below 0.5 (Slack's update limit), above 300 or not a number is refused, named."""
+    assert "  - STORM_UPDATE_SECONDS: " in errors_of({**VALID, "STORM_UPDATE_SECONDS": value})
+
+
 @pytest.mark.parametrize(
     "url",
     [

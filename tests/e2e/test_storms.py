@@ -243,7 +243,7 @@ async def test_a_click_during_a_storm_answers_and_updates_quickly_within_the_lim
 
 async def test_two_replicas_on_postgresql_make_one_storm_message(postgres_url: str, tmp_path: Path) -> None:
     """Alerts spread over two replicas make one storm, shown by one message, with every alert in it."""
-    async with cluster(postgres_url, tmp_path, STORM_THRESHOLD=3) as group:
+    async with cluster(postgres_url, tmp_path, STORM_THRESHOLD=3, STORM_UPDATE_SECONDS=0.5) as group:
         group.coralogix.add(*(make_incident(incident_id(n)) for n in range(30)))
         answers = await asyncio.gather(*(group.to(n % 2).webhook(alert(n)) for n in range(30)))
         assert all(status == 202 for status, _ in answers)
