@@ -80,6 +80,9 @@ class Worker:
         self._stopping = False
         self._more_due = False  # whether the last look for due jobs may have left some for want of room
         self._looked_at = time.monotonic()
+        # A job deferred here (a retry, a notification waiting for its message) is looked for when it is due
+        # (any process may take it; this one looks then), not at the next periodic look.
+        journal.on_defer = self._look_in
         self._loops: list[asyncio.Task[None]] = []
         self._last_chore: dict[str, float] = {}
         self.is_leader = False
@@ -142,6 +145,9 @@ class Worker:
         self._running[job.id] = task
         task.add_done_callback(lambda _: self._finished(job.id))
 
+    def _look_in(self, seconds: float) -> None:
+        asyncio.get_running_loop().call_later(seconds, self._wake.set)
+
     def _finished(self, job_id: int) -> None:
         self._running.pop(job_id, None)
         # A slot is free. Look for due jobs at once when the last look had no room for all of them; else at
@@ -167,8 +173,6 @@ class Worker:
             )
             with contextlib.suppress(Exception):  # if even this fails, the lease runs out and it is retried
                 await self.journal.defer(job, seconds=self.retry_backoff * job.attempts)
-                # Look again when it is due (any process may take it; this one looks then).
-                asyncio.get_running_loop().call_later(self.retry_backoff * job.attempts, self._wake.set)
             return
         error_id = record_failure(
             logger, f"job {job.id} ({job.kind.value}) failed {job.attempts} times; giving up", error

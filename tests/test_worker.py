@@ -129,3 +129,26 @@ async def test_a_failed_job_is_retried_when_its_backoff_ends(store: Store) -> No
     finally:
         await runner.stop(grace=1)
     assert ran == [1, 1]
+
+
+async def test_a_job_that_defers_itself_runs_again_when_its_wait_ends(store: Store) -> None:
+    """A notification job waiting for its message (deferring itself 0.2 s) runs again then, not at the
+    periodic look 10 s away."""
+    journal = Journal(store.engine, owner="p1", lease=30)
+    ran: list[int] = []
+
+    async def wait_once(job: Job) -> None:
+        ran.append(job.id)
+        if job.attempts == 1:
+            await journal.defer(job, seconds=0.2)
+        else:
+            await journal.finish(job)
+
+    runner = Worker(journal, Leases(store.engine), {JobKind.NOTIFICATION: wait_once}, look_after_jobs_every=60)
+    runner.start()
+    try:
+        await runner.submit(JobKind.NOTIFICATION, "resolved-before-triggered", {})
+        await runs(runner, ran, 2)
+    finally:
+        await runner.stop(grace=1)
+    assert ran == [1, 1]

@@ -11,6 +11,7 @@ run one job at once; a process that lost its lease finds every later write refus
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,6 +119,8 @@ class Journal:
         self._submit = (
             self._insert(JOBS).on_conflict_do_nothing(index_elements=[JOBS.c.key]).returning(JOBS.c.id, JOBS.c.key)
         )
+        # Told of each deferral (its seconds): the worker looks for due jobs again when it runs out.
+        self.on_defer: Callable[[float], None] | None = None
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -242,6 +245,8 @@ class Journal:
         await self._owned_update(
             job.id, {"owner": None, "lease_until": None, "not_before": now + timedelta(seconds=seconds)}
         )
+        if self.on_defer is not None:
+            self.on_defer(seconds)
 
     async def release(self, job_ids: list[int]) -> None:
         """Give unfinished jobs back at once (at shutdown), so another process need not wait out the lease."""
