@@ -45,6 +45,7 @@ def _started() -> None:
     that live as long as the process: collecting over them cost ~0.15 s of CPU per start), those objects
     are moved out of its way for good and it runs from now on."""
     if not gc.isenabled():
+        gc.collect()  # once: start-up's own garbage (import cycles) is freed, not frozen
         gc.freeze()
         gc.enable()
 

@@ -82,7 +82,9 @@ class Worker:
         self._looked_at = time.monotonic()
         # A job deferred here (a retry, a notification waiting for its message) is looked for when it is due
         # (any process may take it; this one looks then), not at the next periodic look.
-        journal.on_defer = self._look_in
+        if journal.on_defer is not None:
+            raise ValueError("a journal serves one worker: its deferrals wake that worker")
+        journal.on_defer = self._look_in  # a wake per deferral, outside the once-a-second limit: each is due then
         self._loops: list[asyncio.Task[None]] = []
         self._last_chore: dict[str, float] = {}
         self.is_leader = False

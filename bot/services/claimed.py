@@ -35,7 +35,7 @@ def busy(claim: Claim) -> IdResult:
 
 def credited(results: list[IdResult], earlier: dict[str, Claim], job_id: int) -> list[IdResult]:
     """ "Already resolved by @x just now": an incident another action of the bot got there first names its person."""
-    credited = []
+    named = []
     for result in results:
         claim = earlier.get(result.id)
         if (
@@ -45,8 +45,8 @@ def credited(results: list[IdResult], earlier: dict[str, Claim], job_id: int) ->
             and claim.outcome == _ALREADY[result.outcome]
         ):
             result = IdResult(result.id, result.outcome, result.incident, result.reason, by=claim.user, at=claim.at)
-        credited.append(result)
-    return credited
+        named.append(result)
+    return named
 
 
 # The outcome of the earlier action that makes this one's "already" its doing.
