@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.formatters.common import safe_url
+from bot.store.direct import DIRECT
 from bot.store.engine import Database, sessions
 from bot.store.tables import STALE_CLAIM, AlertMessageRow, AlertRecord, AlertStatus, MessageKind, to_record
 
@@ -27,6 +28,7 @@ _BY_INCIDENTS = (
     select(AlertMessageRow)
     .where(AlertMessageRow.incident_id.in_(bindparam("ids", expanding=True)))
     .order_by(AlertMessageRow.id)
+    .execution_options(**DIRECT)
 )
 
 

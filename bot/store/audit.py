@@ -35,6 +35,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.store.direct import DIRECT
 from bot.store.engine import Database, DbConnection
 from bot.store.tables import Base, aware
 
@@ -171,6 +172,7 @@ class AuditLog:
         # Built once (a Core statement, its values given at execution): SQLAlchemy caches its compiled form.
         table = cast(Table, AuditRow.__table__)
         self._record = self._insert(table).on_conflict_do_nothing(index_elements=[table.c.job_id]).returning(table.c.id)
+        self._record = self._record.execution_options(**DIRECT)
 
     async def record(self, record: AuditRecord, *, connection: DbConnection | None = None) -> bool:
         """Write `record`; False when its `job_id` was recorded already (a resumed job), and nothing is written.

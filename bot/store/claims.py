@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Table, bindparam, del
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.store.direct import DIRECT
 from bot.store.engine import Database, DbConnection
 from bot.store.tables import Base, aware
 
@@ -59,13 +60,15 @@ _RELEASE = (
     update(CLAIMS)
     .where(CLAIMS.c.job_id == bindparam("job"), CLAIMS.c.running.is_(True))
     .values(running=False, updated_at=bindparam("now"))
+    .execution_options(**DIRECT)
 )
 _SETTLE = (
     update(CLAIMS)
     .where(CLAIMS.c.job_id == bindparam("job"), CLAIMS.c.incident_id.in_(bindparam("ids", expanding=True)))
     .values(running=False, outcome=bindparam("settled_as"), updated_at=bindparam("now"))
+    .execution_options(**DIRECT)
 )
-_HOLDERS = select(CLAIMS).where(CLAIMS.c.incident_id.in_(bindparam("ids", expanding=True)))
+_HOLDERS = select(CLAIMS).where(CLAIMS.c.incident_id.in_(bindparam("ids", expanding=True))).execution_options(**DIRECT)
 
 
 class Claims:
@@ -79,18 +82,22 @@ class Claims:
         # (SQLAlchemy caches its compiled form, and sends a chunk as one INSERT).
         stale = bindparam("stale_before", type_=DateTime(timezone=True))
         free = or_(c.running.is_(False), c.job_id == proposed.job_id, c.updated_at < stale)
-        self._take = insert.on_conflict_do_update(
-            index_elements=[c.incident_id],
-            set_={
-                "job_id": proposed.job_id,
-                "verb": proposed.verb,
-                "user": proposed.user,
-                "running": True,
-                "outcome": None,
-                "updated_at": proposed.updated_at,
-            },
-            where=free,
-        ).returning(c.incident_id)
+        self._take = (
+            insert.on_conflict_do_update(
+                index_elements=[c.incident_id],
+                set_={
+                    "job_id": proposed.job_id,
+                    "verb": proposed.verb,
+                    "user": proposed.user,
+                    "running": True,
+                    "outcome": None,
+                    "updated_at": proposed.updated_at,
+                },
+                where=free,
+            )
+            .returning(c.incident_id)
+            .execution_options(**DIRECT)
+        )
 
     async def take(self, ids: Sequence[str], *, job_id: int, verb: str, user: str) -> tuple[list[str], list[Claim]]:
         """Claim `ids` for a job: (the ids it now holds, the claims others hold on the rest)."""

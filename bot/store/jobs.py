@@ -22,6 +22,7 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Table, and_, bind
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.store.direct import DIRECT
 from bot.store.engine import Database, DbConnection, sessions
 from bot.store.tables import Base, aware
 
@@ -97,7 +98,7 @@ def _job(row: JobRow) -> Job:
 JOBS = cast(Table, JobRow.__table__)
 # A job's row, if this process still holds it: a Core statement built once (SQLAlchemy caches its
 # compiled form), the columns to set given at execution beside `job` and `me`.
-_OWNED = update(JOBS).where(JOBS.c.id == bindparam("job"), JOBS.c.owner == bindparam("me"))
+_OWNED = update(JOBS).where(JOBS.c.id == bindparam("job"), JOBS.c.owner == bindparam("me")).execution_options(**DIRECT)
 
 # Jobs written in one INSERT at most (a burst of commands is written in a few statements).
 WRITE_BATCH = 200
@@ -117,7 +118,10 @@ class Journal:
         self._session = sessions(engine)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
         self._submit = (
-            self._insert(JOBS).on_conflict_do_nothing(index_elements=[JOBS.c.key]).returning(JOBS.c.id, JOBS.c.key)
+            self._insert(JOBS)
+            .on_conflict_do_nothing(index_elements=[JOBS.c.key])
+            .returning(JOBS.c.id, JOBS.c.key)
+            .execution_options(**DIRECT)
         )
         # Told of each deferral (its seconds): the worker looks for due jobs again when it runs out.
         self.on_defer: Callable[[float], None] | None = None

@@ -6,7 +6,8 @@ aiosqlite, a hand-over to a worker thread and back: measured, about five times t
 `LoopEngine` runs SQLAlchemy's plain (synchronous) SQLite engine on the loop's thread instead, and
 offers the few async methods the store uses (`begin`, `connect`, `execute`, `scalar(s)`, `run_sync`,
 and a session), so the store's code is the same for SQLite and PostgreSQL (where the async engine
-and asyncpg stay).
+and asyncpg stay). The statements an action runs every time are marked `DIRECT`: they skip
+SQLAlchemy's execution layer as well (`bot.store.direct`).
 
 One transaction at a time: a lock (uncontended, it never yields) queues transactions and sessions,
 as the single pooled connection did before; one inside another in the same task is an error, not a
@@ -25,6 +26,8 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, CursorResult, Engine, Executable, Result, ScalarResult
 from sqlalchemy.orm import Session
 
+from bot.store.direct import Plans
+
 P = ParamSpec("P")
 T = TypeVar("T")
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -33,11 +36,15 @@ Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 class LoopConnection:
     """One connection of a `LoopEngine`, in a transaction or not; the async methods of AsyncConnection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, plans: Plans) -> None:
         self.sync_connection = connection
+        self._plans = plans
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> CursorResult[Any]:
-        """Run a statement; its (buffered) result."""
+        """Run a statement; its (buffered) result. A statement marked `DIRECT` goes straight to the driver."""
+        direct = self._plans.run(self.sync_connection, statement, parameters)
+        if direct is not None:
+            return direct  # type: ignore[return-value]  # the part of CursorResult the store reads
         return self.sync_connection.execute(statement, parameters)
 
     async def scalar(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> Any:
@@ -120,6 +127,7 @@ class LoopEngine:
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._connection: Connection | None = None
+        self.plans = Plans(engine.dialect)
 
     async def acquire(self) -> None:
         """Wait for the connection (one transaction or session at a time), and start from no transaction."""
@@ -164,7 +172,7 @@ class LoopEngine:
         try:
             connection = self.held()
             with connection.begin():
-                yield LoopConnection(connection)
+                yield LoopConnection(connection, self.plans)
         finally:
             self.release()
 
@@ -173,7 +181,7 @@ class LoopEngine:
         """The connection for reads (a write needs `begin`: what is not committed here is rolled back)."""
         await self.acquire()
         try:
-            yield LoopConnection(self.held())
+            yield LoopConnection(self.held(), self.plans)
         finally:
             self.release()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import event, update
 from bot.store import Claims, JobKind, Journal, LeaseLost, Store
 from bot.store.claims import CLAIM_EXPIRY, ClaimRow
 from bot.store.jobs import JobRow
+from bot.store.on_the_loop import LoopEngine
 
 
 @pytest.fixture
@@ -164,7 +166,10 @@ async def test_sqlite_statements_run_on_the_event_loop_thread(tmp_path: Path) ->
 
 async def _statements_on_the_loop(store: Store) -> None:
     threads: set[int] = set()
-    event.listen(store.engine.sync_engine, "before_cursor_execute", lambda *_: threads.add(threading.get_ident()))
+    assert isinstance(store.engine, LoopEngine)
+    driver = store.engine.held().connection.driver_connection  # sees SQLAlchemy's statements and DIRECT ones
+    assert isinstance(driver, sqlite3.Connection)
+    driver.set_trace_callback(lambda _: threads.add(threading.get_ident()))
     job = await journal(store).submit(JobKind.ACTION, "k", {})
     assert job is not None
     await Claims(store.engine).take(["i1"], job_id=job.id, verb="resolve", user="U1")
