@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Table, bindparam, delete, or_, select, update
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Table, bindparam, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +31,7 @@ class ClaimRow(Base):
     """Who is (or was last) acting on an incident."""
 
     __tablename__ = "incident_claims"
+    __table_args__ = (Index("ix_incident_claims_job_id", "job_id"),)  # a job's claims are released by job id
 
     incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     job_id: Mapped[int] = mapped_column(Integer)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 
 from bot.store import Claims, JobKind, Journal, LeaseLost, Store
 from bot.store.claims import CLAIM_EXPIRY, ClaimRow
@@ -177,6 +177,21 @@ async def _statements_on_the_loop(store: Store) -> None:
 
 
 # Claims
+
+
+async def test_a_jobs_claims_are_released_through_an_index(tmp_path: Path) -> None:
+    """Releasing a job's claims finds them by index: it does not read every claim kept (one per incident acted
+    on in the retention window) at every action's finish."""
+    store = await Store.open(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
+    try:
+        async with store.engine.connect() as connection:
+            plan = await connection.execute(
+                text("EXPLAIN QUERY PLAN UPDATE incident_claims SET running = 0 WHERE job_id = 1 AND running IS 1")
+            )
+            steps = [row[3] for row in plan.all()]
+    finally:
+        await store.close()
+    assert steps and all("ix_incident_claims_job_id" in step for step in steps), steps
 
 
 async def test_the_claims_before_a_take_are_read_with_it(store: Store) -> None:
