@@ -22,7 +22,7 @@ from bot.api import CasesClient, CoralogixClient, RetryPolicy
 from bot.api.case_ids import Entity
 from bot.background import BackgroundTasks
 from bot.metrics import Metrics
-from bot.middleware import make_middleware
+from bot.middleware import RequestMiddleware
 from bot.policy import Policy, load_policy
 from bot.server import Readiness, build_web_app
 from bot.services import AlertService, IncidentService, Services
@@ -133,7 +133,7 @@ def create_app(settings: Settings, *, services: Services, slack_client: AsyncWeb
         process_before_response=False,
     )
     app.middleware(
-        make_middleware(
+        RequestMiddleware(
             {"services": services, "settings": settings},
             services.directory,
             allowed_teams=settings.SLACK_ALLOWED_TEAMS,

@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
@@ -21,7 +22,6 @@ from bot.slack_writes import SlackWriter
 logger = logging.getLogger(__name__)
 
 Next = Callable[[], Awaitable[BoltResponse]]
-Middleware = Callable[[AsyncBoltContext, AsyncBoltRequest, Next], Awaitable[BoltResponse]]
 # Told of each refusal: who (user, their team), where (surface, channel), and why.
 Refused = Callable[[dict[str, str | None], str], Awaitable[None]]
 
@@ -37,21 +37,31 @@ def surface_of(body: dict[str, Any]) -> str:
     return kind
 
 
-def make_middleware(
-    values: dict[str, Any],
-    directory: SlackDirectory,
-    *,
-    allowed_teams: frozenset[str],
-    on_refusal: Refused | None = None,
-) -> Middleware:
-    """A middleware that binds the request's fields to the log context, puts `values` into every context,
-    and answers requests from outside the bot's workspace (or for another app) itself.
+class RequestMiddleware(AsyncMiddleware):
+    """The one global middleware: binds the request's fields to the log context, puts `values` into every
+    context, and answers requests from outside the bot's workspace (or for another app) itself.
 
     Bolt runs the listener after the middleware chain, in the request's task, so the fields are
-    bound for the rest of the request (and the listener's task) rather than inside a `with`.
+    bound for the rest of the request (and the listener's task) rather than inside a `with`. A class,
+    not a function: Bolt hands a class its request as is, where a function costs a kwargs build.
     """
 
-    async def middleware(context: AsyncBoltContext, req: AsyncBoltRequest, next: Next) -> BoltResponse:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        directory: SlackDirectory,
+        *,
+        allowed_teams: frozenset[str],
+        on_refusal: Refused | None = None,
+    ) -> None:
+        self.values = values
+        self.directory = directory
+        self.allowed_teams = allowed_teams
+        self.on_refusal = on_refusal
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Next) -> BoltResponse:
+        """Bind, gate, then hand over to the rest of the chain."""
+        context = req.context
         fields = {
             "surface": surface_of(req.body),
             "user": context.user_id,
@@ -60,21 +70,19 @@ def make_middleware(
         }
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**{k: v for k, v in fields.items() if v})
-        home_team, _ = await directory.home()
-        gate = Gate(home_team=home_team, app_id=await directory.app_id(), allowed_teams=allowed_teams)
+        home_team, _ = await self.directory.home()
+        gate = Gate(home_team=home_team, app_id=await self.directory.app_id(), allowed_teams=self.allowed_teams)
         came_from = origin(req.body)
         refusal = gate.refusal(came_from)
         if refusal is not None:
             logger.warning("refused a request from outside the workspace: %s", refusal)
-            services = values["services"]
-            if on_refusal is not None and not req.headers.get("x-slack-retry-num"):  # a retry was recorded once
+            services = self.values["services"]
+            if self.on_refusal is not None and not req.headers.get("x-slack-retry-num"):  # a retry: recorded once
                 where = {**fields, "team": came_from.team or context.team_id}
-                services.tasks.spawn(on_refusal(where, refusal), name="record a refusal")  # after the answer
+                services.tasks.spawn(self.on_refusal(where, refusal), name="record a refusal")  # after the answer
             return await _refuse(req.body, refusal, context, services.writer)
-        context.update(values)
+        context.update(self.values)
         return await next()
-
-    return middleware
 
 
 async def _refuse(body: dict[str, Any], text: str, context: AsyncBoltContext, writer: SlackWriter) -> BoltResponse:
