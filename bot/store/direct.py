@@ -6,22 +6,25 @@ context, parameter and result bookkeeping) costs about 45 µs per statement arou
 SQLAlchemy for the SQLite dialect, for each set of parameter names it is run with; its SQL, the
 order of its parameters and SQLAlchemy's own type conversions (the dialect's bind and result
 processors) are kept, and each run goes to the cursor of the same connection, in the same
-transaction. A driver error is raised as SQLAlchemy raises it (`sqlalchemy.exc.DBAPIError.instance`).
+transaction. An error is handled by SQLAlchemy's own handler: the same exception, and a connection the
+driver lost is invalidated (the engine opens a new one).
 
 What this cannot run exactly goes through SQLAlchemy as before: statements with Python-side column
-defaults, and writes outside a transaction. PostgreSQL never comes here (asyncpg and SQLAlchemy's
-async engine, as before), so the store's code and its statements are the same for both.
+defaults, several rows at once, an empty IN list, writes outside a transaction, and any statement
+while something listens to the engine's events (instrumentation, the tests that count statements).
+PostgreSQL never comes here (asyncpg and SQLAlchemy's async engine, as before), so the store's code
+and its statements are the same for both.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from keyword import iskeyword
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Delete, Dialect, Executable, Insert, Select, Update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 
 # Mark a statement with this (`.execution_options(**DIRECT)`) to have SQLite run it directly.
@@ -35,30 +38,26 @@ class Plan:
 
     __slots__ = ("_sized", "expanding", "fixed", "names", "processors", "results", "row", "sql")
 
-    def __init__(
-        self, statement: Select[Any] | Insert | Update | Delete, compiled: SQLCompiler, dialect: Dialect
-    ) -> None:
+    def __init__(self, compiled: SQLCompiler, columns: Sequence[Any], dialect: Dialect) -> None:
         self.sql: str = compiled.string
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         binds = compiled.binds
-        self.expanding = frozenset(b.key for b in compiled.post_compile_params if b.expanding)
+        self.expanding = frozenset(compiled.bind_names[b] for b in compiled.post_compile_params)
         # Values bound in the statement itself (`.values(running=False)`), unless a run gives its own.
-        self.fixed: dict[str, Any] = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+        self.fixed: dict[str, Any] = {name: bind.value for name, bind in binds.items() if not bind.required}
         self.processors: tuple[Processor, ...] = tuple(
             binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         )
-        columns = list(statement.selected_columns if isinstance(statement, Select) else statement.exported_columns)
         self.results: tuple[Processor, ...] = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
-        self.row: type[tuple[Any, ...]] | None = (
-            namedtuple("Row", [c.key for c in columns], rename=True) if columns else None  # type: ignore[misc]
-        )
+        self.row: type[tuple[Any, ...]] | None = namedtuple("Row", [c.key for c in columns]) if columns else None
         self._sized: dict[tuple[int, ...], str] = {}
 
     def bind(self, given: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
         """The SQL (IN lists expanded to their length) and the driver's parameters, for one run; None for an
-        empty IN list (SQLAlchemy renders it as an expression that is never true)."""
+        empty IN list (SQLAlchemy renders it as an expression that is never true). Raises what a processor
+        raises (a value the column's type cannot take), and KeyError for a parameter missing."""
         values: list[Any] = []
         sizes: list[int] = []
         for name, process in zip(self.names, self.processors, strict=True):
@@ -90,17 +89,28 @@ class Plan:
 
 
 def plan_for(statement: Executable, keys: Sequence[str], dialect: Dialect) -> Plan | None:
-    """A plan for a statement marked DIRECT, or None when it must go through SQLAlchemy."""
+    """A plan for a statement marked DIRECT, or None when it must go through SQLAlchemy: Python-side column
+    defaults, values rendered into the SQL, bind names SQLAlchemy escapes or computes at each run, result
+    columns whose names are not plain attribute names."""
     if not isinstance(statement, Select | Insert | Update | Delete):
         return None
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
-    if not isinstance(compiled, SQLCompiler):
+    if not isinstance(compiled, SQLCompiler) or compiled.positional is False:
         return None
     if compiled.insert_prefetch or compiled.update_prefetch or compiled.literal_execute_params:
-        return None  # Python-side defaults, or values rendered into the SQL: SQLAlchemy's job
-    if any(not b.expanding for b in compiled.post_compile_params):
         return None
-    return Plan(statement, compiled, dialect)
+    if compiled.escaped_bind_names or any(b.callable is not None for b in compiled.binds.values()):
+        return None
+    if any(
+        not b.expanding or _POSTCOMPILE.format(compiled.bind_names[b]) not in compiled.string
+        for b in compiled.post_compile_params
+    ):
+        return None
+    columns = list(statement.selected_columns if isinstance(statement, Select) else statement.exported_columns)
+    names = [str(c.key) for c in columns]
+    if len(set(names)) != len(names) or any(not n.isidentifier() or n[0] == "_" or iskeyword(n) for n in names):
+        return None  # a namedtuple would rename them
+    return Plan(compiled, columns, dialect)
 
 
 class DirectResult:
@@ -135,41 +145,50 @@ class DirectResult:
 
 
 class Plans:
-    """The plans of one engine, by statement and parameter names (statements marked DIRECT are few and
-    long-lived: built once, at import or with their store)."""
+    """The plans of one engine, by statement (held weakly: a statement built per call goes with its plans) and
+    parameter names."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self._plans: dict[tuple[int, tuple[str, ...]], tuple[Executable, Plan | None]] = {}
+        self._plans: WeakKeyDictionary[Executable, dict[tuple[str, ...], Plan | None]] = WeakKeyDictionary()
 
     def run(self, connection: Connection, statement: Executable, parameters: Any) -> DirectResult | None:
-        """Run `statement` directly when it is marked and can be; None when SQLAlchemy must run it."""
+        """Run `statement` directly when it is marked and can be; None when SQLAlchemy must run it (also while
+        anything listens to the engine's events, which only SQLAlchemy's execution emits)."""
         if not statement.get_execution_options().get("direct"):
             return None
-        if isinstance(parameters, list):  # several rows: SQLAlchemy sends them as one statement
+        if connection._has_events or connection.engine._has_events:  # SQLAlchemy's own test, before it emits
+            return None
+        if isinstance(parameters, list | tuple):  # several rows: SQLAlchemy sends them as one statement
             if len(parameters) != 1:
                 return None
             parameters = parameters[0]
         given: Mapping[str, Any] = parameters or {}
         keys = tuple(sorted(given))
-        found = self._plans.get((id(statement), keys))
-        if found is None:
-            found = (statement, plan_for(statement, keys, self.dialect))
-            self._plans[(id(statement), keys)] = found
-        plan = found[1]
+        by_keys = self._plans.setdefault(statement, {})
+        if keys not in by_keys:
+            by_keys[keys] = plan_for(statement, keys, self.dialect)
+        plan = by_keys[keys]
         if plan is None or not (isinstance(statement, Select) or connection.in_transaction()):
             return None  # a write outside `begin()`: SQLAlchemy's autobegin keeps it in a transaction it ends
-        bound = plan.bind(given)
-        return None if bound is None else _run(connection, plan, *bound)
+        return _run(connection, plan, given)
 
 
-def _run(connection: Connection, plan: Plan, sql: str, values: list[Any]) -> DirectResult:
-    """Run bound SQL on the connection's driver connection; its rows, converted as SQLAlchemy converts them."""
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+def _run(connection: Connection, plan: Plan, given: Mapping[str, Any]) -> DirectResult | None:
+    """Bind and run one plan on the connection's driver connection; its rows, converted as SQLAlchemy converts
+    them. Whatever fails (a value, the driver, a connection gone) is handled as SQLAlchemy handles it: wrapped in
+    its exception, and the connection invalidated when the driver says it is gone."""
+    sql, values, cursor = plan.sql, list(given.values()), None
     try:
+        bound = plan.bind(given)
+        if bound is None:
+            return None
+        sql, values = bound
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(sql, values)
-        return DirectResult(plan.rows(cursor.fetchall()), max(cursor.rowcount, 0))
-    except sqlite3.Error as e:
-        raise DBAPIError.instance(sql, values, e, sqlite3.Error, dialect=connection.dialect) from e
+        return DirectResult(plan.rows(cursor.fetchall()), cursor.rowcount)
+    except Exception as e:  # noqa: BLE001 - SQLAlchemy's handler raises its own exception for it
+        connection._handle_dbapi_exception(e, sql, values, cursor, None)
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import event, update
 
 from bot.store import Claims, JobKind, Journal, LeaseLost, Store
-from bot.store.claims import CLAIM_EXPIRY, ClaimRow
+from bot.store.claims import _RELEASE, _SETTLE, CLAIM_EXPIRY, ClaimRow
 from bot.store.jobs import JobRow
 from bot.store.on_the_loop import LoopEngine
 
@@ -180,18 +180,20 @@ async def _statements_on_the_loop(store: Store) -> None:
 
 
 async def test_a_jobs_claims_are_released_through_an_index(tmp_path: Path) -> None:
-    """Releasing a job's claims finds them by index: it does not read every claim kept (one per incident acted
-    on in the retention window) at every action's finish."""
+    """Releasing and settling a job's claims find them by index: the finish of an action does not read every
+    claim kept (one per incident acted on in the retention window)."""
     store = await Store.open(f"sqlite:///{tmp_path / 'plan.sqlite3'}")
     try:
-        async with store.engine.connect() as connection:
-            plan = await connection.execute(
-                text("EXPLAIN QUERY PLAN UPDATE incident_claims SET running = 0 WHERE job_id = 1 AND running IS 1")
-            )
-            steps = [row[3] for row in plan.all()]
+        assert isinstance(store.engine, LoopEngine)
+        driver = store.engine.held().connection.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        plans = []
+        for statement, values in ((_RELEASE, [0, "2026-01-01", 1]), (_SETTLE, [0, "resolved", "2026-01-01", 1, "i"])):
+            sql = str(statement.compile(dialect=store.engine.dialect)).replace("(__[POSTCOMPILE_ids])", "(?)")
+            plans.append([row[3] for row in driver.execute(f"EXPLAIN QUERY PLAN {sql}", values)])
     finally:
         await store.close()
-    assert steps and all("ix_incident_claims_job_id" in step for step in steps), steps
+    assert all(steps and all(" USING " in step for step in steps) for steps in plans), plans
 
 
 async def test_the_claims_before_a_take_are_read_with_it(store: Store) -> None:
