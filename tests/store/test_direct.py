@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy
 from sqlalchemy import Executable, event, insert, select
 
-from bot.store import Claims, JobKind, Journal, Store
+from bot.store import Claims, JobKind, Journal
 from bot.store.audit import AuditLog, AuditRecord, _row
 from bot.store.claims import _HOLDERS, _RELEASE
 from bot.store.direct import DirectResult, plan_for
@@ -22,17 +20,6 @@ from bot.store.on_the_loop import LoopEngine
 from bot.store.tables import AlertMessageRow
 
 AT = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[LoopEngine]:
-    """The running store's SQLite engine on a migrated file."""
-    store = await Store.open(f"sqlite:///{tmp_path / 'direct.sqlite3'}")
-    assert isinstance(store.engine, LoopEngine)
-    try:
-        yield store.engine
-    finally:
-        await store.close()
 
 
 def through_sqlalchemy(statement: Executable) -> Executable:

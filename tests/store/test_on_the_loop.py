@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +13,6 @@ from sqlalchemy import event, select, text
 from bot.store import Store
 from bot.store.jobs import JobRow
 from bot.store.on_the_loop import LoopEngine
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[LoopEngine]:
-    """The running store's SQLite engine on a migrated file."""
-    store = await Store.open(f"sqlite:///{tmp_path / 'loop.sqlite3'}")
-    assert isinstance(store.engine, LoopEngine)
-    try:
-        yield store.engine
-    finally:
-        await store.close()
 
 
 def connections_opened(engine: LoopEngine) -> list[object]:
