@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 from bot.settings import FIELD_NAMES, Settings
+from bot.store import Store
 from tests.fakes.coralogix import API_KEY
 from tests.fakes.slack import VALID_TOKEN
 
@@ -141,6 +142,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with fresh_postgres_schema(request.getfixturevalue("postgres_database")) as url:
         yield url
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A migrated SQLite store in the test's folder (the store's own tests override it with both databases)."""
+    opened = await Store.open(f"sqlite:///{tmp_path / 'bot.sqlite3'}")
+    try:
+        yield opened
+    finally:
+        await opened.close()
 
 
 @dataclass

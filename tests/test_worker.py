@@ -4,11 +4,8 @@ some behind, else at most once in a while), and when a retry it deferred comes d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from bot.store import Job, JobKind, Journal, Store
@@ -17,16 +14,6 @@ from bot.worker import Worker
 
 # The claim of due jobs: it sets the owner and counts an attempt (a deferral or a release sets no attempt).
 LOOK_FOR_DUE = ("UPDATE jobs SET owner=", "attempts=")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A migrated SQLite store."""
-    opened = await Store.open(f"sqlite:///{tmp_path / 'worker.sqlite3'}")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def looks(store: Store) -> list[str]:

@@ -178,7 +178,8 @@ def _run(connection: Connection, plan: Plan, given: Mapping[str, Any]) -> Direct
     """Bind and run one plan on the connection's driver connection; its rows, converted as SQLAlchemy converts
     them. Whatever fails (a value, the driver, a connection gone) is handled as SQLAlchemy handles it: wrapped in
     its exception, and the connection invalidated when the driver says it is gone."""
-    sql, values, cursor = plan.sql, list(given.values()), None
+    sql, cursor = plan.sql, None
+    values: Mapping[str, Any] | list[Any] = given  # what an error names, until bound
     try:
         bound = plan.bind(given)
         if bound is None:

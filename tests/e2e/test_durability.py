@@ -20,6 +20,7 @@ from sqlalchemy import URL, make_url
 from bot.ids import ActionId
 from tests.conftest import fresh_postgres_schema
 from tests.e2e.cluster import Cluster, cluster
+from tests.e2e.harness import view_submission
 from tests.factories import uuid
 from tests.fakes.coralogix import make_incident
 from tests.fakes.server import wait_for
@@ -239,19 +240,9 @@ async def test_kill_during_a_thread_mention_and_a_shortcut_submit(group: Cluster
         "event_ts": "1700000100.000100",
     }
     assert (await group.to(0).event(mention, event_id="EvKill"))[0] == 200
-    submission = {
-        "type": "view_submission",
-        "user": {"id": "U0SHORT"},
-        "team": {"id": "T111"},
-        "view": {
-            "id": "V1",
-            "hash": "h1",
-            "type": "modal",
-            "callback_id": "resolve_incidents_in_message_modal",
-            "private_metadata": '{"channel": "C0OTHER", "thread_ts": "1.000001"}',
-            "state": {"values": {"incidents": {"selected": {"selected_options": [{"value": other}]}}}},
-        },
-    }
+    chosen = {"incidents": {"selected": {"selected_options": [{"value": other}]}}}
+    metadata = '{"channel": "C0OTHER", "thread_ts": "1.000001"}'
+    submission = view_submission("resolve_incidents_in_message_modal", chosen, metadata, user="U0SHORT")
     assert (await group.to(0).interactive(submission))[0] == 200
     await wait_for(lambda: group.coralogix.in_flight >= 2, what="both in flight")
     await group.kill(0)

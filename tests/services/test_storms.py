@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot.services.storms import POST_HOLD, StormService
 from bot.store import AlertRecord, Store
@@ -51,16 +47,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh SQLite store."""
-    opened = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/bot.sqlite3")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def reserve(store: Store, n: int) -> AlertRecord:
