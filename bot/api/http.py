@@ -23,6 +23,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from bot import __version__
 from bot.api._retry import RetryPolicy, retrying
 from bot.api.exceptions import ApiConnectionError, ApiResponseError, ApiTimeoutError, status_error
+from bot.api.transport import CoralogixTransport
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,9 @@ def tls_context() -> ssl.SSLContext:
 def build_http_client(
     *, base_url: str, api_key: SecretStr, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
-    """A long-lived HTTP client: base URL, Bearer auth, User-Agent, explicit timeouts."""
+    """A long-lived HTTP client: base URL, Bearer auth, User-Agent, explicit timeouts; its requests go out
+    through aiohttp (`bot.api.transport`) unless a test gives its own `transport`."""
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
     return httpx.AsyncClient(
         base_url=base_url,
         headers={
@@ -58,8 +61,8 @@ def build_http_client(
         },
         timeout=DEFAULT_TIMEOUT,
         verify=tls_context(),
-        transport=transport,
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        transport=transport or CoralogixTransport(ssl_context=tls_context(), limits=limits),
+        limits=limits,  # for the transports httpx mounts itself (a proxy from the environment)
     )
 
 
