@@ -18,6 +18,10 @@ from structlog.contextvars import bound_contextvars
 from structlog.typing import Processor
 
 LogFormat = Literal["text", "json"]
+# slack_sdk's clients test their own logger's level (`logger.level <= DEBUG`), not the effective one,
+# before they build each request's and each answer's debug text (the whole payload, every header): a
+# logger left NOTSET builds it on every call, to have it dropped. Set on those loggers themselves.
+_SLACK_SDK_CLIENTS = ("slack_sdk.web.async_base_client", "slack_sdk.webhook.async_client")
 
 
 def _processors() -> list[Processor]:
@@ -58,7 +62,7 @@ def configure_logging(level: str, fmt: LogFormat) -> None:
     # show those only when LOG_LEVEL is DEBUG.
     quiet = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
     # Alembic narrates every migration step at INFO; the bot logs the revision it reached.
-    for name in ("httpx", "slack_sdk.web", "alembic"):
+    for name in ("httpx", "slack_sdk.web", "alembic", *_SLACK_SDK_CLIENTS):
         logging.getLogger(name).setLevel(quiet)
 
 

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.api import ApiError
 from bot.errors import record_failure
@@ -92,3 +94,10 @@ def test_debug_level_is_quiet_about_library_chatter_unless_asked(restore_logging
     assert logging.getLogger("alembic").getEffectiveLevel() == logging.WARNING
     configure_logging("DEBUG", "text")
     assert logging.getLogger("httpx").getEffectiveLevel() == logging.INFO
+
+
+def test_slack_sdk_clients_build_no_debug_text_that_would_be_dropped(restore_logging: None) -> None:
+    """slack_sdk formats a debug line per call when its client logger's own level allows DEBUG: at INFO it does not."""
+    configure_logging("INFO", "text")
+    for client in (AsyncWebClient(), AsyncWebhookClient("https://hooks.slack.com/x")):
+        assert not client.logger.level <= logging.DEBUG  # slack_sdk's own test, before every request
