@@ -112,7 +112,10 @@ def _slack_events(app: AsyncApp, verifier: SignatureVerifier, metrics: Metrics, 
             payloads.check(body)
         except BadPayload as refusal:
             return await to_aiohttp_response(await refuse_unrouted(refusal, body, writer))
-        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=headers)  # type: ignore[arg-type]  # Bolt: Dict[str, …]
+        # The body as parsed above (with Bolt's own parser), not parsed again: Bolt takes a parsed body only
+        # in Socket Mode, so the request is built as one, then given the raw text it verifies and its mode.
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers, mode="socket_mode")  # type: ignore[arg-type]  # Bolt: Dict[str, …]
+        bolt_request.raw_body, bolt_request.mode = text, "http"
         response = await app.async_dispatch(bolt_request)
         metrics.ack_seconds.labels(surface_of(body)).observe(time.perf_counter() - started)
         return await to_aiohttp_response(response)
