@@ -23,7 +23,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from bot import __version__
 from bot.api._retry import RetryPolicy, retrying
 from bot.api.exceptions import ApiConnectionError, ApiResponseError, ApiTimeoutError, status_error
-from bot.api.transport import CoralogixTransport
+from bot.api.transport import default_transport
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def build_http_client(
     *, base_url: str, api_key: SecretStr, transport: httpx.AsyncBaseTransport | None = None
 ) -> httpx.AsyncClient:
     """A long-lived HTTP client: base URL, Bearer auth, User-Agent, explicit timeouts; its requests go out
-    through aiohttp (`bot.api.transport`) unless a test gives its own `transport`."""
+    through aiohttp (`bot.api.transport`) unless a test gives its own `transport` or a proxy is set."""
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
     return httpx.AsyncClient(
         base_url=base_url,
@@ -61,8 +61,8 @@ def build_http_client(
         },
         timeout=DEFAULT_TIMEOUT,
         verify=tls_context(),
-        transport=transport or CoralogixTransport(ssl_context=tls_context(), limits=limits),
-        limits=limits,  # for the transports httpx mounts itself (a proxy from the environment)
+        transport=transport or default_transport(tls_context(), limits),
+        limits=limits,  # for httpx's own transports (through a proxy from the environment)
     )
 
 

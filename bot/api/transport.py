@@ -15,17 +15,27 @@ httpx's own transport would:
 - a connection that was dropped or refused is a `ConnectError` or a `RemoteProtocolError`, never a
   timeout (the library maps every aiohttp connection error to `ConnectTimeout`).
 
-Proxies from the environment (HTTPS_PROXY) keep httpx's own transport: httpx mounts it for them.
+With a proxy set in the environment (HTTPS_PROXY, ALL_PROXY, …) the client keeps httpx's own
+transports: httpx honours the environment's proxies (and NO_PROXY) only when it builds them itself.
 """
 
 from __future__ import annotations
 
 import ssl
 import time
+import urllib.request
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+
+def default_transport(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> CoralogixTransport | None:
+    """The Coralogix client's transport: aiohttp's connections, or None (httpx's own, which go through the
+    proxy) when the environment names a proxy, read as httpx reads it."""
+    if urllib.request.getproxies():
+        return None
+    return CoralogixTransport(ssl_context=ssl_context, limits=limits)
 
 
 class CoralogixTransport(AiohttpTransport):

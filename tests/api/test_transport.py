@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from bot.api import ApiConnectionError, ApiTimeoutError, CoralogixClient, RetryPolicy
 from bot.api.http import tls_context
-from bot.api.transport import CoralogixTransport
+from bot.api.transport import CoralogixTransport, default_transport
 from tests.fakes.coralogix import API_KEY
 from tests.fakes.server import free_port
 
@@ -201,3 +201,29 @@ async def test_a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() -
             async with http_client(url, httpx.Timeout(5.0, connect=0.2)) as http:
                 with pytest.raises(httpx.ConnectTimeout):
                     await http.post("/x", json={})
+
+
+def test_without_a_proxy_the_client_uses_aiohttp_and_with_one_httpx_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiohttp's connections by default; httpx's own transports once the environment names a proxy."""
+    limits = httpx.Limits()
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(default_transport(tls_context(), limits), CoralogixTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert default_transport(tls_context(), limits) is None
+
+
+async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With HTTP_PROXY set, a resolve goes to the proxy, naming Coralogix's host, as before the aiohttp transport."""
+    async with serving(keep_answering) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        client = client_for("http://coralogix.invalid")
+        try:
+            assert await client.resolve_incidents(ids=[ONE_ID]) == []
+        finally:
+            await client.aclose()
+    line, headers, _ = proxy.requests[0]
+    assert line == "POST http://coralogix.invalid/mgmt/openapi/v1/incidents:resolve HTTP/1.1"
+    assert headers["authorization"] == f"Bearer {API_KEY}"
