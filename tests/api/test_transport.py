@@ -68,6 +68,14 @@ async def serving(
         yield server
 
 
+@pytest.fixture(autouse=True)
+def no_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's own transport whatever proxy this machine names (a test sets one when it is about it)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
 def answer(body: bytes, *extra: str) -> bytes:
     """A 200 with a JSON body, kept alive."""
     head = ["HTTP/1.1 200 OK", "Content-Type: application/json", f"Content-Length: {len(body)}", *extra]
@@ -156,6 +164,32 @@ async def test_a_connection_dropped_without_an_answer_is_a_connection_error() ->
     assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
 
 
+async def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
+    """A server (or a proxy in the way) answering garbage: a protocol error, not aiohttp's own exception."""
+
+    async def garbage(server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await server.read_request(reader)
+        writer.write(b"garbage\r\n\r\n")
+        await writer.drain()
+
+    async with serving(garbage) as server:
+        client = client_for(server.url)
+        try:
+            with pytest.raises(ApiConnectionError, match="RemoteProtocolError") as caught:
+                await client.resolve_incidents(ids=[ONE_ID])
+        finally:
+            await client.aclose()
+    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
+
+
+async def test_a_failed_request_gives_its_connection_slot_back() -> None:
+    """With one connection allowed, refused requests one after another each fail as refused, never as a pool wait."""
+    async with http_client(f"http://127.0.0.1:{free_port()}", httpx.Timeout(5.0, pool=0.2), max_connections=1) as http:
+        for _ in range(3):
+            with pytest.raises(httpx.ConnectError):
+                await http.post("/x", json={})
+
+
 async def test_a_server_that_never_answers_is_a_read_timeout() -> None:
     """The request is read but never answered: the read timeout, named as such."""
     hold = asyncio.Event()
@@ -189,6 +223,7 @@ async def test_waiting_for_a_free_connection_is_a_pool_timeout() -> None:
             await http.post("/x", json={})
         hold.set()
         assert (await first).status_code == 200
+        assert (await http.post("/x", json={})).status_code == 200  # the finished request gave its slot back
 
 
 async def test_a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() -> None:
@@ -204,10 +239,10 @@ async def test_a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() -
 
 
 def test_without_a_proxy_the_client_uses_aiohttp_and_with_one_httpx_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    """aiohttp's connections by default; httpx's own transports once the environment names a proxy."""
+    """aiohttp's connections by default, and with only NO_PROXY set; httpx's own once the environment names a proxy."""
     limits = httpx.Limits()
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+    assert isinstance(default_transport(tls_context(), limits), CoralogixTransport)
+    monkeypatch.setenv("NO_PROXY", "localhost,.svc")
     assert isinstance(default_transport(tls_context(), limits), CoralogixTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     assert default_transport(tls_context(), limits) is None
@@ -217,8 +252,6 @@ async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytes
     """With HTTP_PROXY set, a resolve goes to the proxy, naming Coralogix's host, as before the aiohttp transport."""
     async with serving(keep_answering) as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
         client = client_for("http://coralogix.invalid")
         try:
             assert await client.resolve_incidents(ids=[ONE_ID]) == []
