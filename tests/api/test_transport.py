@@ -89,9 +89,22 @@ async def keep_answering(server: Server, reader: asyncio.StreamReader, writer: a
         await writer.drain()
 
 
-def client_for(url: str) -> CoralogixClient:
+@asynccontextmanager
+async def client_for(url: str) -> AsyncIterator[CoralogixClient]:
     """The real incidents client on `url`, with its default (production) transport; one attempt per call."""
-    return CoralogixClient(host=url, api_key=SecretStr(API_KEY), retry=RetryPolicy.off())
+    client = CoralogixClient(host=url, api_key=SecretStr(API_KEY), retry=RetryPolicy.off())
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def resolve_failure(url: str, words: str) -> ApiConnectionError:
+    """The connection error a resolve through `url` fails with; its message matches `words`."""
+    async with client_for(url) as client:
+        with pytest.raises(ApiConnectionError, match=words) as caught:
+            await client.resolve_incidents(ids=[ONE_ID])
+    return caught.value
 
 
 def http_client(url: str, timeout: httpx.Timeout, max_connections: int = 10) -> httpx.AsyncClient:
@@ -104,13 +117,9 @@ def http_client(url: str, timeout: httpx.Timeout, max_connections: int = 10) -> 
 
 async def test_requests_carry_the_key_and_the_body_and_share_one_kept_alive_connection() -> None:
     """Three resolves reach the server with the Bearer key, the user agent and the JSON body, on one connection."""
-    async with serving(keep_answering) as server:
-        client = client_for(server.url)
-        try:
-            for _ in range(3):
-                assert await client.resolve_incidents(ids=[ONE_ID]) == []
-        finally:
-            await client.aclose()
+    async with serving(keep_answering) as server, client_for(server.url) as client:
+        for _ in range(3):
+            assert await client.resolve_incidents(ids=[ONE_ID]) == []
     assert server.connections == 1
     line, headers, body = server.requests[0]
     assert line == "POST /mgmt/openapi/v1/incidents:resolve HTTP/1.1"
@@ -128,23 +137,14 @@ async def test_a_gzip_answer_is_decoded() -> None:
             writer.write(answer(gzip.compress(b'{"incidents": []}'), "Content-Encoding: gzip"))
             await writer.drain()
 
-    async with serving(gzipped) as server:
-        client = client_for(server.url)
-        try:
-            assert await client.resolve_incidents(ids=[ONE_ID]) == []
-        finally:
-            await client.aclose()
+    async with serving(gzipped) as server, client_for(server.url) as client:
+        assert await client.resolve_incidents(ids=[ONE_ID]) == []
 
 
 async def test_a_refused_connection_is_a_connection_error() -> None:
     """Nothing listening: "could not reach Coralogix", not a timeout."""
-    client = client_for(f"http://127.0.0.1:{free_port()}")
-    try:
-        with pytest.raises(ApiConnectionError, match="Could not reach Coralogix") as caught:
-            await client.resolve_incidents(ids=[ONE_ID])
-    finally:
-        await client.aclose()
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    refused = await resolve_failure(f"http://127.0.0.1:{free_port()}", "Could not reach Coralogix")
+    assert isinstance(refused.__cause__, httpx.ConnectError)
 
 
 async def test_a_connection_dropped_without_an_answer_is_a_connection_error() -> None:
@@ -154,14 +154,9 @@ async def test_a_connection_dropped_without_an_answer_is_a_connection_error() ->
         await server.read_request(reader)
 
     async with serving(hang_up) as server:
-        client = client_for(server.url)
-        try:
-            with pytest.raises(ApiConnectionError, match="RemoteProtocolError") as caught:
-                await client.resolve_incidents(ids=[ONE_ID])
-        finally:
-            await client.aclose()
-    assert not isinstance(caught.value, ApiTimeoutError)
-    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
+        dropped = await resolve_failure(server.url, "RemoteProtocolError")
+    assert not isinstance(dropped, ApiTimeoutError)
+    assert isinstance(dropped.__cause__, httpx.RemoteProtocolError)
 
 
 async def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
@@ -173,13 +168,8 @@ async def test_an_answer_that_is_not_http_is_a_protocol_error() -> None:
         await writer.drain()
 
     async with serving(garbage) as server:
-        client = client_for(server.url)
-        try:
-            with pytest.raises(ApiConnectionError, match="RemoteProtocolError") as caught:
-                await client.resolve_incidents(ids=[ONE_ID])
-        finally:
-            await client.aclose()
-    assert isinstance(caught.value.__cause__, httpx.RemoteProtocolError)
+        unreadable = await resolve_failure(server.url, "RemoteProtocolError")
+    assert isinstance(unreadable.__cause__, httpx.RemoteProtocolError)
 
 
 async def test_a_failed_request_gives_its_connection_slot_back() -> None:
@@ -252,11 +242,8 @@ async def test_a_proxy_from_the_environment_carries_the_calls(monkeypatch: pytes
     """With HTTP_PROXY set, a resolve goes to the proxy, naming Coralogix's host, as before the aiohttp transport."""
     async with serving(keep_answering) as proxy:
         monkeypatch.setenv("HTTP_PROXY", proxy.url)
-        client = client_for("http://coralogix.invalid")
-        try:
+        async with client_for("http://coralogix.invalid") as client:
             assert await client.resolve_incidents(ids=[ONE_ID]) == []
-        finally:
-            await client.aclose()
     line, headers, _ = proxy.requests[0]
     assert line == "POST http://coralogix.invalid/mgmt/openapi/v1/incidents:resolve HTTP/1.1"
     assert headers["authorization"] == f"Bearer {API_KEY}"
